@@ -1,0 +1,3 @@
+from ops_ui import create_app
+
+app = create_app()

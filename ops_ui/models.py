@@ -1,0 +1,282 @@
+"""Typed SQLAlchemy 2 models. Times are stored as UTC and displayed in the company's time zone."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ops_ui.calcom.categories import ErrorCategory
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (SQLite has no time zones) and always hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _enum(enum_class: type[enum.Enum]) -> Enum:
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class AppointmentStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class SyncStatus(enum.Enum):
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
+class AppointmentSource(enum.Enum):
+    VOICE_AGENT = "voice_agent"
+    MANUAL = "manual"
+    BACKFILL = "backfill"
+
+
+class SyncOperation(enum.Enum):
+    CREATE = "create"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    REASSIGN = "reassign"
+    LOOKUP = "lookup"
+
+
+class Role(enum.Enum):
+    AGENT = "agent"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Company(Base):
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+
+
+class Staff(Base):
+    """One Cal.com host. The same person may exist twice; duplicates are detected, not prevented."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    calcom_user_id: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    company: Mapped[Company] = relationship()
+
+
+class Service(Base):
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+
+    company: Mapped[Company] = relationship()
+
+
+class EventTypeMapping(Base):
+    """Which Cal.com event type books a service with a staff member."""
+
+    __tablename__ = "event_type_mapping"
+    __table_args__ = (UniqueConstraint("service_id", "staff_id", name="service_staff"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    calcom_event_type_id: Mapped[int] = mapped_column(Integer)
+
+    service: Mapped[Service] = relationship()
+    staff: Mapped[Staff] = relationship()
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+
+    company: Mapped[Company] = relationship()
+
+
+class Appointment(Base):
+    __tablename__ = "appointment"
+    __table_args__ = (
+        Index("ix_appointment_review", "sync_status", "company_id", "last_error_category", "starts_at"),
+        Index("ix_appointment_sync_start", "sync_status", "starts_at", "id"),
+        Index("ix_appointment_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus), default=AppointmentStatus.SCHEDULED)
+    sync_status: Mapped[SyncStatus] = mapped_column(_enum(SyncStatus), default=SyncStatus.PENDING)
+    calcom_booking_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error_category: Mapped[ErrorCategory | None] = mapped_column(_enum(ErrorCategory))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    last_error_status: Mapped[int | None] = mapped_column(Integer)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[AppointmentSource] = mapped_column(_enum(AppointmentSource), default=AppointmentSource.MANUAL)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    company: Mapped[Company] = relationship()
+    customer: Mapped[Customer] = relationship()
+    service: Mapped[Service] = relationship()
+    staff: Mapped[Staff | None] = relationship()
+
+
+class Call(Base):
+    """A voice-agent call. Confirmed calls must have an appointment; those without are a desync."""
+
+    __tablename__ = "call"
+    __table_args__ = (Index("ix_call_confirmed_appointment", "booking_confirmed", "appointment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_call_id: Mapped[str] = mapped_column(String(128), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    booking_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    booking_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    appointment: Mapped[Appointment | None] = relationship()
+
+
+class SyncAttempt(Base):
+    """One HTTP exchange with Cal.com, stored whole. The API key is never stored."""
+
+    __tablename__ = "sync_attempt"
+    __table_args__ = (
+        Index("ix_sync_attempt_appointment_at", "appointment_id", "at"),
+        Index("ix_sync_attempt_at_succeeded", "at", "succeeded"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    operation: Mapped[SyncOperation] = mapped_column(_enum(SyncOperation))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    request_body: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_category: Mapped[ErrorCategory | None] = mapped_column(_enum(ErrorCategory))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def can_act(self) -> bool:
+        """Agents and admins fix appointments; managers only watch."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_appointment_at", "appointment_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
