@@ -1,0 +1,87 @@
+"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when DATABASE_URL says so) and the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ops_ui import create_app
+from ops_ui.extensions import db
+from ops_ui.models import Base
+
+pytest_plugins = [
+    plugin
+    for plugin in ("tests.support.simulator_fixtures",)
+    if (Path(__file__).parent / "support" / "simulator_fixtures.py").exists()
+]
+
+
+def _reset_schema(url: str) -> None:
+    """Start every test session from an empty database, so migrations really build it."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url and make_url(url).get_backend_name() == "postgresql":
+        _reset_schema(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sync_desk_test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> str:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _truncate_all() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_config(migrated_database: str) -> dict[str, object]:
+    """Overrides for create_app(); tests that need Cal.com point CALCOM_API_URL at the simulator."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": migrated_database,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "CALCOM_API_URL": "http://127.0.0.1:9",
+        "CALCOM_API_KEY": "cal_test_unused",
+        "CALCOM_TIMEOUT_SECONDS": 2.0,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        _truncate_all()
+        yield app
+        db.session.remove()
+        _truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
