@@ -33,7 +33,9 @@ def make_company(name: str = "Salon Schnitt", time_zone: str = "Europe/Berlin") 
 
 
 def make_staff(company: Company, name: str = "Fabian Spitzer", calcom_user_id: int | None = None) -> Staff:
-    staff = Staff(company_id=company.id, name=name, email=f"staff{next(_sequence)}@salon.test", calcom_user_id=calcom_user_id)
+    staff = Staff(
+        company_id=company.id, name=name, email=f"staff{next(_sequence)}@salon.test", calcom_user_id=calcom_user_id
+    )
     db.session.add(staff)
     db.session.commit()
     return staff
