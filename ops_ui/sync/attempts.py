@@ -1,0 +1,36 @@
+"""Turns every HTTP exchange with Cal.com into a SyncAttempt row, so nothing said by Cal.com is lost."""
+
+from __future__ import annotations
+
+from ops_ui.calcom.classify import classify
+from ops_ui.calcom.types import Exchange
+from ops_ui.models import SyncAttempt, SyncOperation, utcnow
+
+
+class AttemptRecorder:
+    """Passed to the client as ``on_exchange``; the caller adds ``attempts`` to its transaction."""
+
+    def __init__(self, appointment_id: int | None, operation: SyncOperation) -> None:
+        self.appointment_id = appointment_id
+        self.operation = operation
+        self.attempts: list[SyncAttempt] = []
+
+    def __call__(self, exchange: Exchange) -> None:
+        error = exchange.error
+        self.attempts.append(
+            SyncAttempt(
+                appointment_id=self.appointment_id,
+                operation=self.operation,
+                method=exchange.method,
+                path=exchange.path,
+                request_body=exchange.request_body,
+                response_status=exchange.status,
+                response_body=exchange.response_body,
+                succeeded=error is None,
+                error_category=classify(error) if error else None,
+                error_message=error.message if error else None,
+                latency_ms=exchange.latency_ms,
+                request_id=exchange.request_id,
+                at=utcnow(),
+            )
+        )

@@ -1,0 +1,20 @@
+"""Builds the Cal.com client from the app's settings; the only place services learn where Cal.com is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+
+from ops_ui.calcom.client import CalcomClient
+from ops_ui.calcom.types import Exchange
+
+
+def calcom_client(on_exchange: Callable[[Exchange], None] | None = None) -> CalcomClient:
+    config = current_app.config
+    return CalcomClient(
+        config["CALCOM_API_URL"],
+        config["CALCOM_API_KEY"],
+        timeout=config["CALCOM_TIMEOUT_SECONDS"],
+        on_exchange=on_exchange,
+    )

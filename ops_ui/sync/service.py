@@ -1,0 +1,220 @@
+"""The one place that creates Cal.com bookings for appointments.
+
+An appointment is marked synced only after Cal.com confirmed the booking; every failure keeps its full text;
+a create whose answer was lost is looked up before anything is declared, so a retry never double-books.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.calcom.classify import classify
+from ops_ui.calcom.client import CalcomClient
+from ops_ui.calcom.errors import CalcomError, RateLimitedError
+from ops_ui.calcom.types import Booking
+from ops_ui.extensions import db
+from ops_ui.models import (
+    Appointment,
+    AuditEvent,
+    EventTypeMapping,
+    SyncOperation,
+    SyncStatus,
+    User,
+)
+from ops_ui.sync.attempts import AttemptRecorder
+from ops_ui.sync.gateway import calcom_client
+from ops_ui.sync.prechecks import attendee_for, precheck
+from ops_ui.sync.retry_policy import next_retry_at
+
+METADATA_KEY = "syncDeskAppointmentId"
+ANSWER_MAY_BE_LOST = frozenset(
+    {ErrorCategory.TIMEOUT, ErrorCategory.CONNECTION, ErrorCategory.SERVER_ERROR, ErrorCategory.BAD_RESPONSE}
+)
+"""After these, Cal.com may have created the booking even though we never saw the answer."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    appointment_id: int
+    synced: bool
+    booking_uid: str | None = None
+    category: ErrorCategory | None = None
+    message: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    category: ErrorCategory
+    message: str
+    http_status: int | None = None
+    reset_seconds: int | None = None
+
+    @classmethod
+    def from_error(cls, error: CalcomError) -> _Failure:
+        reset = error.reset_seconds if isinstance(error, RateLimitedError) else None
+        return cls(classify(error), error.message, error.status, reset)
+
+
+def sync_appointment(
+    appointment: Appointment,
+    *,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
+    """Create the Cal.com booking for an appointment and record the outcome; never raises for Cal.com errors."""
+    now = now or datetime.now(UTC)
+    if appointment.calcom_booking_uid and appointment.sync_status is SyncStatus.SYNCED:
+        return SyncResult(appointment.id, synced=True, booking_uid=appointment.calcom_booking_uid)
+
+    mapping = _mapping_for(appointment)
+    failure = precheck(appointment, mapping, now)
+    if failure:
+        return _finish(appointment, [], _Failure(failure.category, failure.message), None, actor, now)
+
+    recorder = AttemptRecorder(appointment.id, SyncOperation.CREATE)
+    booking, outcome = _book_once(appointment, mapping, calcom_client(on_exchange=recorder), recorder)
+    return _finish(appointment, recorder.attempts, outcome, booking, actor, now)
+
+
+def _book_once(
+    appointment: Appointment, mapping: EventTypeMapping, client: CalcomClient, recorder: AttemptRecorder
+) -> tuple[Booking | None, _Failure | None]:
+    """Look for an earlier booking when a previous answer was lost, then create at most one."""
+    if appointment.last_error_category in ANSWER_MAY_BE_LOST:
+        found, lookup_failure = _find_existing_booking(appointment, client, recorder)
+        if found or lookup_failure:
+            return found, lookup_failure
+
+    recorder.operation = SyncOperation.CREATE
+    try:
+        booking = client.create_booking(
+            event_type_id=mapping.calcom_event_type_id,
+            start=appointment.starts_at,
+            attendee=attendee_for(appointment),
+            metadata={METADATA_KEY: str(appointment.id)},
+        )
+        return booking, None
+    except CalcomError as error:
+        failure = _Failure.from_error(error)
+    if failure.category not in ANSWER_MAY_BE_LOST:
+        return None, failure
+
+    found, lookup_failure = _find_existing_booking(appointment, client, recorder)
+    if found:
+        return found, None
+    if lookup_failure:
+        message = (
+            f"{failure.message}\n\nCal.com may have created the booking; looking it up failed too: "
+            f"{lookup_failure.message}"
+        )
+        return None, _Failure(failure.category, message, failure.http_status, failure.reset_seconds)
+    return None, failure
+
+
+def _find_existing_booking(
+    appointment: Appointment, client: CalcomClient, recorder: AttemptRecorder
+) -> tuple[Booking | None, _Failure | None]:
+    """Cal.com keeps our appointment id in the booking's metadata; match on it, not on time or name alone."""
+    recorder.operation = SyncOperation.LOOKUP
+    attendee = attendee_for(appointment)
+    try:
+        page = client.list_bookings(
+            attendee_email=attendee.email,
+            attendee_name=None if attendee.email else attendee.name,
+            after_start=appointment.starts_at - timedelta(minutes=1),
+            before_end=appointment.ends_at + timedelta(days=1),
+            status=["upcoming", "unconfirmed", "past"],
+            take=250,
+        )
+    except CalcomError as error:
+        return None, _Failure.from_error(error)
+    for booking in page.bookings:
+        if booking.metadata.get(METADATA_KEY) == str(appointment.id) and booking.status != "cancelled":
+            return booking, None
+    return None, None
+
+
+def _mapping_for(appointment: Appointment) -> EventTypeMapping | None:
+    if appointment.staff_id is None:
+        return None
+    return db.session.scalar(
+        select(EventTypeMapping).where(
+            EventTypeMapping.service_id == appointment.service_id,
+            EventTypeMapping.staff_id == appointment.staff_id,
+        )
+    )
+
+
+def _finish(
+    appointment: Appointment,
+    attempts: list,
+    failure: _Failure | None,
+    booking: Booking | None,
+    actor: User | None,
+    now: datetime,
+) -> SyncResult:
+    """Store the outcome and the attempts in one transaction; Cal.com's answer wins over a concurrent edit."""
+    appointment_id = appointment.id
+    try:
+        _apply(appointment, attempts, failure, booking, actor, now)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        appointment = db.session.get(Appointment, appointment_id)
+        _apply(appointment, attempts, failure, booking, actor, now)
+        db.session.commit()
+    if booking:
+        return SyncResult(appointment_id, synced=True, booking_uid=booking.uid)
+    return SyncResult(appointment_id, False, None, failure.category, failure.message, failure.http_status)
+
+
+def _apply(
+    appointment: Appointment,
+    attempts: list,
+    failure: _Failure | None,
+    booking: Booking | None,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    before = {"sync_status": appointment.sync_status.value, "booking_uid": appointment.calcom_booking_uid}
+    appointment.attempt_count += 1
+    appointment.last_attempt_at = now
+    if booking:
+        appointment.sync_status = SyncStatus.SYNCED
+        appointment.calcom_booking_uid = booking.uid
+        appointment.last_error_category = None
+        appointment.last_error_message = None
+        appointment.last_error_status = None
+        appointment.next_retry_at = None
+        appointment.failed_since = None
+    else:
+        appointment.sync_status = SyncStatus.FAILED
+        appointment.last_error_category = failure.category
+        appointment.last_error_message = failure.message
+        appointment.last_error_status = failure.http_status
+        appointment.next_retry_at = next_retry_at(
+            failure.category, appointment.attempt_count, now, failure.reset_seconds
+        )
+        appointment.failed_since = appointment.failed_since or now
+    after = {
+        "sync_status": appointment.sync_status.value,
+        "booking_uid": appointment.calcom_booking_uid,
+        "error_category": failure.category.value if failure else None,
+    }
+    db.session.add_all(attempts)
+    db.session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            appointment_id=appointment.id,
+            action="sync",
+            before=before,
+            after=after,
+            at=now,
+        )
+    )
