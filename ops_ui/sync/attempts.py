@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ops_ui.calcom.classify import classify
 from ops_ui.calcom.types import Exchange
 from ops_ui.models import SyncAttempt, SyncOperation, utcnow
@@ -10,9 +12,11 @@ from ops_ui.models import SyncAttempt, SyncOperation, utcnow
 class AttemptRecorder:
     """Passed to the client as ``on_exchange``; the caller adds ``attempts`` to its transaction."""
 
-    def __init__(self, appointment_id: int | None, operation: SyncOperation) -> None:
+    def __init__(self, appointment_id: int | None, operation: SyncOperation, at: datetime | None = None) -> None:
         self.appointment_id = appointment_id
         self.operation = operation
+        self.at = at
+        """Fixed time for every attempt (replaying history); None means the moment of each exchange."""
         self.attempts: list[SyncAttempt] = []
 
     def __call__(self, exchange: Exchange) -> None:
@@ -31,6 +35,6 @@ class AttemptRecorder:
                 error_message=error.message if error else None,
                 latency_ms=exchange.latency_ms,
                 request_id=exchange.request_id,
-                at=utcnow(),
+                at=self.at or utcnow(),
             )
         )

@@ -22,6 +22,7 @@ from ops_ui.models import (
     Appointment,
     AuditEvent,
     EventTypeMapping,
+    SyncAttempt,
     SyncOperation,
     SyncStatus,
     User,
@@ -77,7 +78,7 @@ def sync_appointment(
     if failure:
         return _finish(appointment, [], _Failure(failure.category, failure.message), None, actor, now)
 
-    recorder = AttemptRecorder(appointment.id, SyncOperation.CREATE)
+    recorder = AttemptRecorder(appointment.id, SyncOperation.CREATE, at=now)
     booking, outcome = _book_once(appointment, mapping, calcom_client(on_exchange=recorder), recorder)
     return _finish(appointment, recorder.attempts, outcome, booking, actor, now)
 
@@ -153,7 +154,7 @@ def _mapping_for(appointment: Appointment) -> EventTypeMapping | None:
 
 def _finish(
     appointment: Appointment,
-    attempts: list,
+    attempts: list[SyncAttempt],
     failure: _Failure | None,
     booking: Booking | None,
     actor: User | None,
@@ -176,7 +177,7 @@ def _finish(
 
 def _apply(
     appointment: Appointment,
-    attempts: list,
+    attempts: list[SyncAttempt],
     failure: _Failure | None,
     booking: Booking | None,
     actor: User | None,

@@ -1,0 +1,83 @@
+"""`make run`: migrate, start the Cal.com simulator and the app, seed the demo salon on first start.
+
+Ctrl-C stops the app and the simulator it started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from ops_ui import create_app
+from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
+from ops_ui.config import INSTANCE_DIR
+from ops_ui.demo.commands import echo_demo_logins
+from ops_ui.demo.seed import seed_demo
+from ops_ui.extensions import db
+from ops_ui.models import Company
+
+APP_HOST = os.environ.get("SYNC_DESK_HOST", "127.0.0.1")
+APP_PORT = int(os.environ.get("SYNC_DESK_PORT", "5000"))
+
+
+def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
+    address = urlsplit(api_url)
+    command = [
+        sys.executable,
+        "-m",
+        "ops_ui.calcom.simulator",
+        "--host",
+        address.hostname or "127.0.0.1",
+        "--port",
+        str(address.port or 5100),
+        "--db",
+        str(INSTANCE_DIR / "calcom-simulator.sqlite"),
+        "--api-key",
+        api_key,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    ready_line = process.stdout.readline() if process.stdout else ""
+    if "listening" not in ready_line:
+        process.terminate()
+        raise SystemExit(f"The Cal.com simulator did not start: {ready_line or 'no output'}")
+    print(ready_line.strip(), flush=True)
+    return process
+
+
+def main() -> None:
+    app = create_app()
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    simulator = None
+    with app.app_context():
+        upgrade()
+        if urlsplit(app.config["CALCOM_API_URL"]).hostname in ("127.0.0.1", "localhost"):
+            simulator = start_simulator(app.config["CALCOM_API_URL"], app.config["CALCOM_API_KEY"])
+        try:
+            if simulator and not db.session.scalar(select(func.count(Company.id))):
+                print("Seeding the demo salon through the sync service…", flush=True)
+                summary = seed_demo(
+                    SimulatorAdmin(app.config["CALCOM_API_URL"]), reset=False, is_production=app.config["IS_PRODUCTION"]
+                )
+                print(f"Seeded {summary.appointments} appointments, {summary.failed} failed.", flush=True)
+        except BaseException:
+            if simulator:
+                simulator.terminate()
+            raise
+    print(f"\nSync Desk is running at http://{APP_HOST}:{APP_PORT}  (Ctrl-C stops it)", flush=True)
+    if simulator:
+        echo_demo_logins()
+    try:
+        app.run(host=APP_HOST, port=APP_PORT, debug=False, use_reloader=False, threaded=True)
+    finally:
+        if simulator:
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
