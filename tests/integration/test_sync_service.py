@@ -1,0 +1,233 @@
+"""The sync service against the Cal.com simulator over real HTTP, with a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.calcom.client import CalcomClient
+from ops_ui.calcom.types import Attendee
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AuditEvent, SyncAttempt, SyncOperation, SyncStatus
+from ops_ui.sync.service import METADATA_KEY, sync_appointment
+from tests.support import factories
+from tests.support.salon import Salon, make_synced_salon
+
+HOST_CONFLICT = "User either already has booking at this time or is not available"
+
+
+@pytest.fixture
+def app_config(app_config, sim):
+    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key, "CALCOM_TIMEOUT_SECONDS": 0.5}
+
+
+@pytest.fixture
+def salon(app, sim) -> Salon:
+    return make_synced_salon(sim.admin)
+
+
+def _attempts(appointment: Appointment) -> list[SyncAttempt]:
+    return list(
+        db.session.scalars(
+            select(SyncAttempt).where(SyncAttempt.appointment_id == appointment.id).order_by(SyncAttempt.id)
+        )
+    )
+
+
+def _active_bookings(sim) -> list[dict]:
+    return [booking for booking in sim.admin.bookings() if booking["status"] != "cancelled"]
+
+
+def _appointment(salon: Salon, **customer_fields) -> Appointment:
+    customer = factories.make_customer(salon.company, **customer_fields)
+    return factories.make_appointment(customer, salon.service, salon.staff, factories.next_weekday_at(9))
+
+
+def test_successful_sync_marks_synced_with_the_booking_uid_and_records_the_exchange(salon, sim):
+    appointment = _appointment(salon)
+
+    result = sync_appointment(appointment)
+
+    assert result.synced
+    db.session.refresh(appointment)
+    assert appointment.sync_status is SyncStatus.SYNCED
+    assert appointment.calcom_booking_uid == result.booking_uid
+    [booking] = _active_bookings(sim)
+    assert booking["uid"] == result.booking_uid
+    assert booking["metadata"] == {METADATA_KEY: str(appointment.id)}
+    [attempt] = _attempts(appointment)
+    assert (attempt.operation, attempt.method, attempt.response_status, attempt.succeeded) == (
+        SyncOperation.CREATE,
+        "POST",
+        201,
+        True,
+    )
+    assert result.booking_uid in attempt.response_body
+    assert sim.api_key not in (attempt.request_body + attempt.path + attempt.response_body)
+    assert attempt.request_id
+
+
+def test_host_conflict_fails_with_the_full_calcom_message_and_waits_for_a_person(salon, sim):
+    appointment = _appointment(salon)
+    CalcomClient(sim.base_url, sim.api_key).create_booking(
+        event_type_id=salon.event_type_id,
+        start=appointment.starts_at,
+        attendee=Attendee(name="Direct booking", time_zone="Europe/Berlin", email="direct@kunden.test"),
+    )
+
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert not result.synced
+    assert appointment.sync_status is SyncStatus.FAILED
+    assert appointment.last_error_category is ErrorCategory.HOST_CONFLICT
+    assert appointment.last_error_message == HOST_CONFLICT
+    assert appointment.last_error_status == 400
+    assert appointment.next_retry_at is None
+    assert appointment.calcom_booking_uid is None
+    [attempt] = _attempts(appointment)
+    assert HOST_CONFLICT in attempt.response_body
+    assert attempt.error_category is ErrorCategory.HOST_CONFLICT
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)).one()
+    assert audit.after["error_category"] == "HOST_CONFLICT"
+
+
+@pytest.mark.parametrize(
+    ("change", "category"),
+    [
+        ("no_staff", ErrorCategory.NO_STAFF),
+        ("no_mapping", ErrorCategory.NO_EVENT_TYPE),
+        ("past", ErrorCategory.PAST_APPOINTMENT),
+        ("anonymous", ErrorCategory.MISSING_CONTACT),
+    ],
+)
+def test_local_prechecks_fail_without_calling_calcom(salon, sim, change, category):
+    customer = factories.make_customer(salon.company)
+    staff, start = salon.staff, factories.next_weekday_at(9)
+    if change == "no_staff":
+        staff = None
+    elif change == "no_mapping":
+        staff = factories.make_staff(salon.company, "Neu im Team")
+    elif change == "past":
+        start = datetime.now(UTC) - timedelta(hours=1)
+    else:
+        customer.email, customer.phone = None, "anonymous_1712345678_ab12cd"
+        db.session.commit()
+    appointment = factories.make_appointment(customer, salon.service, staff, start)
+
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert (result.synced, result.category) == (False, category)
+    assert appointment.sync_status is SyncStatus.FAILED
+    assert appointment.last_error_category is category
+    assert appointment.last_error_message
+    assert appointment.attempt_count == 1
+    assert _attempts(appointment) == []
+    assert sim.admin.bookings() == []
+
+
+def test_anonymous_caller_id_is_left_out_when_an_email_can_carry_the_booking(salon, sim):
+    appointment = _appointment(salon, email="erika@kunden.test", phone="anonymous_1712345678_ab12cd")
+
+    assert sync_appointment(appointment).synced
+
+    [booking] = _active_bookings(sim)
+    assert booking["attendees"][0]["email"] == "erika@kunden.test"
+    assert "anonymous" not in str(booking["attendees"][0].get("phoneNumber"))
+
+
+def test_timeout_after_calcom_booked_finds_the_booking_instead_of_declaring_failure(salon, sim):
+    appointment = _appointment(salon)
+    sim.admin.set_faults(method="POST", hangAfterCommitSeconds=1.5, count=1)
+
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    [booking] = _active_bookings(sim)
+    assert result.synced
+    assert appointment.sync_status is SyncStatus.SYNCED
+    assert appointment.calcom_booking_uid == booking["uid"]
+    create, lookup = _attempts(appointment)
+    assert (create.operation, create.error_category, create.response_status) == (
+        SyncOperation.CREATE,
+        ErrorCategory.TIMEOUT,
+        None,
+    )
+    assert (lookup.operation, lookup.method, lookup.succeeded) == (SyncOperation.LOOKUP, "GET", True)
+
+
+def test_retry_after_timeout_finds_existing_booking_instead_of_double_booking(salon, sim):
+    appointment = _appointment(salon)
+    sim.admin.set_faults(method="POST", hangAfterCommitSeconds=1.5, count=1)
+    sim.admin.set_faults(pathPrefix="/v2/bookings", method="GET", status=500, count=10)
+    first = sync_appointment(appointment)
+    db.session.refresh(appointment)
+    assert not first.synced
+    assert appointment.last_error_category is ErrorCategory.TIMEOUT
+    assert "Cal.com may have created the booking" in appointment.last_error_message
+    assert appointment.next_retry_at is not None
+    sim.admin.clear_faults()
+
+    second = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert second.synced
+    assert len(_active_bookings(sim)) == 1
+    assert appointment.calcom_booking_uid == _active_bookings(sim)[0]["uid"]
+    assert [attempt.operation for attempt in _attempts(appointment)][-1] is SyncOperation.LOOKUP
+
+
+def test_timeout_before_calcom_booked_stays_failed_and_is_scheduled_for_retry(salon, sim):
+    appointment = _appointment(salon)
+    sim.admin.set_faults(method="POST", hangSeconds=1.5, count=1)
+
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert (result.synced, result.category) == (False, ErrorCategory.TIMEOUT)
+    assert appointment.sync_status is SyncStatus.FAILED
+    assert appointment.next_retry_at > datetime.now(UTC)
+    assert [a.operation for a in _attempts(appointment)] == [SyncOperation.CREATE, SyncOperation.LOOKUP]
+
+
+def test_rate_limit_keeps_the_appointment_failed_until_the_reset(salon, sim):
+    appointment = _appointment(salon)
+    sim.admin.set_rate_limit(limit=1, windowSeconds=60, blockSeconds=45)
+    CalcomClient(sim.base_url, sim.api_key).me()
+
+    before = datetime.now(UTC)
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert result.category is ErrorCategory.RATE_LIMITED
+    assert appointment.last_error_status == 429
+    assert before + timedelta(seconds=30) < appointment.next_retry_at < before + timedelta(seconds=90)
+    assert _active_bookings(sim) == []
+
+
+def test_malformed_answer_is_stored_whole_and_classified(salon, sim):
+    appointment = _appointment(salon)
+    sim.admin.set_faults(method="POST", html502=True, count=1)
+
+    result = sync_appointment(appointment)
+
+    db.session.refresh(appointment)
+    assert result.category is ErrorCategory.BAD_RESPONSE
+    create = _attempts(appointment)[0]
+    assert create.response_status == 502
+    assert "<html" in create.response_body.lower()
+    assert _active_bookings(sim) == []
+
+
+def test_a_synced_appointment_is_never_booked_twice(salon, sim):
+    appointment = _appointment(salon)
+    sync_appointment(appointment)
+
+    again = sync_appointment(appointment)
+
+    assert again.synced
+    assert len(_active_bookings(sim)) == 1
