@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, redirect, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
 
+from ops_ui import htmx
+from ops_ui.auth import init_app as init_auth
+from ops_ui.auth.permissions import public
+from ops_ui.cli import register_cli
 from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config
+from ops_ui.errors import register_error_handlers
 from ops_ui.extensions import csrf, db, login_manager, migrate
+from ops_ui.formatting import register_template_helpers
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,4 +35,28 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+
+    htmx.init_app(app)
+    init_auth(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    _register_blueprints(app)
+    register_cli(app)
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ops_ui.review import bp as review_bp
+
+    app.register_blueprint(review_bp)
+
+    @app.get("/")
+    def home() -> ResponseReturnValue:
+        return redirect(url_for("review.index"))
+
+    @app.get("/healthz")
+    @public
+    def healthz() -> ResponseReturnValue:
+        """Liveness probe for the process manager: the app answers and reaches its database."""
+        db.session.execute(text("SELECT 1"))
+        return {"status": "ok"}

@@ -1,0 +1,7 @@
+"""The review board: failed syncs that need a person or a retry."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+from ops_ui.review import views  # noqa: E402, F401  (registers the routes on bp)
