@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH, UserError, create_user, list_users
+from ops_ui.demo.commands import seed_demo_command
 from ops_ui.models import Role
 
 users = AppGroup("users", help="Manage Sync Desk accounts.")
@@ -46,3 +47,4 @@ def list_users_command() -> None:
 def register_cli(app: Flask) -> None:
     """Add the command groups to ``flask``; more commands are registered here."""
     app.cli.add_command(users)
+    app.cli.add_command(seed_demo_command)
