@@ -63,13 +63,13 @@ def seed_demo(admin: SimulatorAdmin, *, reset: bool, is_production: bool, now: d
             raise DemoRefused("Demo data is already present. Run with --reset to wipe it and seed again.")
         _wipe_local_data()
     admin.reset()
-    admin.set_rate_limit(limit=100_000, windowSeconds=60, blockSeconds=60)
+    admin.set_rate_limit(limit=100_000, window_seconds=60, block_seconds=60)
     try:
         return DemoSeeder(admin, calcom_client(), now or datetime.now(UTC)).run()
     finally:
         admin.clear_clock()
         admin.clear_faults()
-        admin.set_rate_limit(limit=120, windowSeconds=60, blockSeconds=60)
+        admin.set_rate_limit(limit=120, window_seconds=60, block_seconds=60)
 
 
 def _wipe_local_data() -> None:
@@ -123,8 +123,8 @@ class DemoSeeder:
                 name=person,
                 email=email,
                 username=username,
-                timeZone=catalogue.TIME_ZONE,
-                workingHours=catalogue.OPENING_HOURS,
+                time_zone=catalogue.TIME_ZONE,
+                working_hours=catalogue.OPENING_HOURS,
             )
             self.calcom_user_ids[person] = user["id"]
             copies = 2 if person == catalogue.DUPLICATED_HOST else 1
@@ -141,8 +141,8 @@ class DemoSeeder:
                 event_type = self.admin.create_event_type(
                     title=f"{service_name} bei {person}",
                     slug=f"{_slug(service_name)}-{username}",
-                    lengthInMinutes=service.duration_minutes,
-                    ownerId=user["id"],
+                    length_in_minutes=service.duration_minutes,
+                    owner_id=user["id"],
                 )
                 for staff in records:
                     db.session.add(

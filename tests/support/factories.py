@@ -56,7 +56,7 @@ def map_event_type(service: Service, staff: Staff, event_type_id: int) -> EventT
 
 
 def make_customer(
-    company: Company, name: str = "Erika Muster", email: str | None = "erika@kunden.test", phone: str | None = None
+    company: Company, name: str = "Erika Muster", email: str | None = "erika@kunden-mail.de", phone: str | None = None
 ) -> Customer:
     customer = Customer(company_id=company.id, name=name, email=email, phone=phone)
     db.session.add(customer)

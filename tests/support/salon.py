@@ -29,14 +29,14 @@ def make_synced_salon(admin) -> Salon:  # admin: SimulatorAdmin
         user = admin.create_user(
             name=name,
             email=f"{name.split()[0].lower()}@salon.test",
-            timeZone=company.time_zone,
-            workingHours=OPENING_HOURS,
+            time_zone=company.time_zone,
+            working_hours=OPENING_HOURS,
         )
         event_type = admin.create_event_type(
             title=f"Dauerwelle bei {name}",
             slug=f"dauerwelle-{user['id']}",
-            lengthInMinutes=service.duration_minutes,
-            ownerId=user["id"],
+            length_in_minutes=service.duration_minutes,
+            owner_id=user["id"],
         )
         staff = factories.make_staff(company, name, calcom_user_id=user["id"])
         factories.map_event_type(service, staff, event_type["id"])
