@@ -1,0 +1,102 @@
+"""Pure simulator logic: slot maths, fault decisions with a seeded RNG, the throttler, pipe messages."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ops_ui.calcom.simulator.errors import ApiError
+from ops_ui.calcom.simulator.faults import FaultConfig, FaultInjector
+from ops_ui.calcom.simulator.ratelimit import RateLimiter, RateLimitSettings
+from ops_ui.calcom.simulator.slots import (
+    WorkingHours,
+    format_local,
+    free_slot_starts,
+    group_by_local_date,
+    within_working_hours,
+    working_intervals,
+)
+from ops_ui.calcom.simulator.validation import validate_create
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY = [WorkingHours(days=(1,), start=time(9), end=time(12))]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_working_intervals_use_host_zone_across_dst() -> None:
+    summer = working_intervals(MONDAY, BERLIN, at("2050-09-05T00:00:00+00:00"), at("2050-09-05T23:59:00+00:00"))
+    winter = working_intervals(MONDAY, BERLIN, at("2050-12-05T00:00:00+00:00"), at("2050-12-05T23:59:00+00:00"))
+    assert [s.astimezone(UTC).hour for s, _ in summer] == [7]
+    assert [s.astimezone(UTC).hour for s, _ in winter] == [8]
+
+
+def test_free_slots_skip_busy_time_and_respect_earliest() -> None:
+    busy = [(at("2050-09-05T08:00:00+00:00"), at("2050-09-05T09:00:00+00:00"))]  # 10:00–11:00 Berlin
+    starts = free_slot_starts(
+        MONDAY, BERLIN, busy,
+        range_start=at("2050-09-05T00:00:00+02:00"), range_end=at("2050-09-05T23:59:59+02:00"),
+        length=timedelta(hours=1), step=timedelta(hours=1), earliest=at("2050-09-05T07:30:00+00:00"),
+    )  # fmt: skip
+    assert [format_local(s.astimezone(BERLIN)) for s in starts] == ["2050-09-05T11:00:00.000+02:00"]
+
+
+def test_slots_grouped_by_requested_zone_date() -> None:
+    late = at("2050-09-05T23:30:00+00:00")
+    grouped = group_by_local_date([late], BERLIN)
+    assert list(grouped) == ["2050-09-06"]
+    assert format_local(grouped["2050-09-06"][0]) == "2050-09-06T01:30:00.000+02:00"
+
+
+def test_booking_must_fit_one_working_interval() -> None:
+    assert within_working_hours((at("2050-09-05T09:00:00+02:00"), at("2050-09-05T12:00:00+02:00")), MONDAY, BERLIN)
+    assert not within_working_hours((at("2050-09-05T11:30:00+02:00"), at("2050-09-05T12:30:00+02:00")), MONDAY, BERLIN)
+
+
+def test_fault_rate_uses_injected_rng_and_count_is_consumed_only_on_hits() -> None:
+    injector = FaultInjector(rng=random.Random(7))
+    injector.set(FaultConfig.from_json({"status": 503, "rate": 0.5, "count": 3}))
+    decisions = [injector.decide("GET", "/v2/me") is not None for _ in range(20)]
+    expected_rng = random.Random(7)
+    expected, hits = [], 0
+    for _ in range(20):
+        hit = hits < 3 and expected_rng.random() < 0.5
+        hits += hit
+        expected.append(hit)
+    assert decisions == expected and sum(decisions) == 3
+    assert injector.config is None
+
+
+def test_faults_skip_admin_paths_and_other_methods() -> None:
+    injector = FaultInjector()
+    injector.set(FaultConfig.from_json({"status": 500, "method": "POST"}))
+    assert injector.decide("POST", "/_sim/reset") is None
+    assert injector.decide("GET", "/v2/bookings") is None
+    assert injector.decide("post", "/v2/bookings") is not None
+
+
+def test_throttler_blocks_after_limit_and_reports_ceiled_seconds() -> None:
+    now = [100.0]
+    limiter = RateLimiter(RateLimitSettings(limit=2, window_seconds=10, block_seconds=5), monotonic=lambda: now[0])
+    assert [limiter.hit("k").remaining for _ in range(2)] == [1, 0]
+    blocked = limiter.hit("k")
+    assert (blocked.allowed, blocked.remaining, blocked.reset_seconds) == (False, 0, 5)
+    now[0] += 4.2
+    assert limiter.hit("k").reset_seconds == 1
+    now[0] += 6  # block over and window expired
+    assert limiter.hit("k").allowed
+    assert limiter.hit("other").remaining == 1
+
+
+def test_pipe_message_joins_failures_with_trailing_spaces() -> None:
+    with pytest.raises(ApiError) as caught:
+        validate_create({"start": "2050-09-05T07:00:00Z", "eventTypeId": 1, "attendee": {"timeZone": "UTC"}, "x": 1})
+    assert caught.value.message == (
+        "attendee property is wrong,Attendee must have at least one contact method (email or phone number) "
+        "name property is wrong,name must be a string , x property is wrong,property x should not exist "
+    )
