@@ -309,7 +309,7 @@ class CalcomClient:
         status: int | None = None
         if response is not None:
             status = response.status_code
-            text = response.text
+            text = _text_of(response)
             request_id = request_id_of(response.headers)
             sent_path = _path_of(response.request.url if response.request else None) or sent_path
             if 200 <= status < 300:
@@ -376,6 +376,14 @@ def _seg(value: str) -> str:
     if not value:
         raise ValueError("empty path segment")
     return quote(str(value), safe="")
+
+
+def _text_of(response: requests.Response) -> str:
+    """The body as text: the declared charset, else UTF-8 (JSON's encoding), never a guess from the bytes."""
+    try:
+        return response.content.decode(response.encoding or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return response.content.decode("utf-8", errors="replace")
 
 
 def _path_of(url: str | None) -> str | None:
