@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
@@ -152,8 +155,6 @@ def test_start_in_the_past_and_out_of_bounds(setup) -> None:
 
 
 def _seconds_until(iso: str) -> float:
-    from datetime import UTC, datetime
-
     return (datetime.fromisoformat(iso) - datetime.now(UTC)).total_seconds()
 
 
@@ -347,3 +348,24 @@ def test_admin_bookings_lists_everything_including_cancelled(setup) -> None:
     booking = sim.book(s, event_type["id"], MONDAY_9_BERLIN)
     s.post(sim.url(f"/v2/bookings/{booking['uid']}/cancel"), json={}, headers=sim.headers())
     assert [(b["uid"], b["status"]) for b in sim.admin.bookings()] == [(booking["uid"], "cancelled")]
+
+
+def test_concurrent_requests_for_one_slot_book_it_once(setup) -> None:
+    sim, _, event_type = setup
+    body = sim.booking_body(event_type["id"], MONDAY_9_BERLIN)
+
+    def attempt(_: int) -> int:
+        return requests.post(sim.url("/v2/bookings"), json=body, headers=sim.headers(), timeout=10).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(attempt, range(8)))
+    assert statuses == [201] + [400] * 7
+    assert len(sim.admin.bookings()) == 1
+
+
+def test_shifted_clock_dates_created_at(setup) -> None:
+    sim, _, event_type = setup
+    sim.admin.set_clock_offset(-30 * 86400)
+    booking = sim.book(sim.session(), event_type["id"], MONDAY_9_BERLIN)
+    created = datetime.fromisoformat(booking["createdAt"].replace("Z", "+00:00"))
+    assert 29 < (datetime.now(UTC) - created).total_seconds() / 86400 < 31
