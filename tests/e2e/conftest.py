@@ -10,6 +10,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ops_ui.demo.seed import DemoSummary, seed_demo
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,3 +43,14 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, object], sim) -> dict[str, object]:
+    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key}
+
+
+@pytest.fixture
+def demo_salon(app: Flask, sim) -> DemoSummary:
+    """The demo data exactly as `make run` seeds it, through the sync service against the simulator."""
+    return seed_demo(sim.admin, reset=False, is_production=False)
