@@ -50,14 +50,16 @@ class SyncResult:
 
 
 @dataclass(frozen=True)
-class _Failure:
+class BookingFailure:
+    """Why Cal.com did not give us a booking, in the words the appointment stores."""
+
     category: ErrorCategory
     message: str
     http_status: int | None = None
     reset_seconds: int | None = None
 
     @classmethod
-    def from_error(cls, error: CalcomError) -> _Failure:
+    def from_error(cls, error: CalcomError) -> BookingFailure:
         reset = error.reset_seconds if isinstance(error, RateLimitedError) else None
         return cls(classify(error), error.message, error.status, reset)
 
@@ -73,10 +75,10 @@ def sync_appointment(
     if appointment.calcom_booking_uid and appointment.sync_status is SyncStatus.SYNCED:
         return SyncResult(appointment.id, synced=True, booking_uid=appointment.calcom_booking_uid)
 
-    mapping = _mapping_for(appointment)
+    mapping = mapping_for(appointment)
     failure = precheck(appointment, mapping, now)
     if failure:
-        return _finish(appointment, [], _Failure(failure.category, failure.message), None, actor, now)
+        return _finish(appointment, [], BookingFailure(failure.category, failure.message), None, actor, now)
 
     recorder = AttemptRecorder(appointment.id, SyncOperation.CREATE, at=now)
     booking, outcome = _book_once(appointment, mapping, calcom_client(on_exchange=recorder), recorder)
@@ -85,28 +87,60 @@ def sync_appointment(
 
 def _book_once(
     appointment: Appointment, mapping: EventTypeMapping, client: CalcomClient, recorder: AttemptRecorder
-) -> tuple[Booking | None, _Failure | None]:
+) -> tuple[Booking | None, BookingFailure | None]:
     """Look for an earlier booking when a previous answer was lost, then create at most one."""
     if appointment.last_error_category in ANSWER_MAY_BE_LOST:
-        found, lookup_failure = _find_existing_booking(appointment, client, recorder)
+        found, lookup_failure = find_booking_for(appointment, client, recorder)
         if found or lookup_failure:
             return found, lookup_failure
+    return create_booking_for(
+        appointment,
+        event_type_id=mapping.calcom_event_type_id,
+        start=appointment.starts_at,
+        client=client,
+        recorder=recorder,
+    )
 
+
+def create_booking_for(
+    appointment: Appointment,
+    *,
+    event_type_id: int,
+    start: datetime,
+    client: CalcomClient,
+    recorder: AttemptRecorder,
+    exclude_uids: frozenset[str] = frozenset(),
+) -> tuple[Booking | None, BookingFailure | None]:
+    """Create one booking for ``appointment`` at ``start``; touches neither the appointment nor the session.
+
+    The reusable booking step for sync, reschedule and reassign. When the answer is lost, the booking is looked
+    up by our appointment id in its metadata (only on ``event_type_id``, skipping ``exclude_uids`` — e.g. the
+    booking a reassignment is replacing) before a failure is declared, so a later retry never double-books.
+    """
     recorder.operation = SyncOperation.CREATE
     try:
         booking = client.create_booking(
-            event_type_id=mapping.calcom_event_type_id,
-            start=appointment.starts_at,
+            event_type_id=event_type_id,
+            start=start,
             attendee=attendee_for(appointment),
             metadata={METADATA_KEY: str(appointment.id)},
         )
         return booking, None
     except CalcomError as error:
-        failure = _Failure.from_error(error)
+        failure = BookingFailure.from_error(error)
     if failure.category not in ANSWER_MAY_BE_LOST:
         return None, failure
 
-    found, lookup_failure = _find_existing_booking(appointment, client, recorder)
+    length = appointment.ends_at - appointment.starts_at
+    found, lookup_failure = find_booking_for(
+        appointment,
+        client,
+        recorder,
+        start=start,
+        end=start + length,
+        event_type_id=event_type_id,
+        exclude_uids=exclude_uids,
+    )
     if found:
         return found, None
     if lookup_failure:
@@ -114,40 +148,59 @@ def _book_once(
             f"{failure.message}\n\nCal.com may have created the booking; looking it up failed too: "
             f"{lookup_failure.message}"
         )
-        return None, _Failure(failure.category, message, failure.http_status, failure.reset_seconds)
+        return None, BookingFailure(failure.category, message, failure.http_status, failure.reset_seconds)
     return None, failure
 
 
-def _find_existing_booking(
-    appointment: Appointment, client: CalcomClient, recorder: AttemptRecorder
-) -> tuple[Booking | None, _Failure | None]:
-    """Cal.com keeps our appointment id in the booking's metadata; match on it, not on time or name alone."""
+def find_booking_for(
+    appointment: Appointment,
+    client: CalcomClient,
+    recorder: AttemptRecorder,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    event_type_id: int | None = None,
+    exclude_uids: frozenset[str] = frozenset(),
+) -> tuple[Booking | None, BookingFailure | None]:
+    """Cal.com keeps our appointment id in the booking's metadata; match on it, not on time or name alone.
+
+    ``start``/``end`` default to the appointment's own times: the window the booking was asked for.
+    """
     recorder.operation = SyncOperation.LOOKUP
+    start = start or appointment.starts_at
+    end = end or appointment.ends_at
     attendee = attendee_for(appointment)
     try:
         page = client.list_bookings(
             attendee_email=attendee.email,
             attendee_name=None if attendee.email else attendee.name,
-            after_start=appointment.starts_at - timedelta(minutes=1),
-            before_end=appointment.ends_at + timedelta(days=1),
+            after_start=start - timedelta(minutes=1),
+            before_end=end + timedelta(days=1),
             status=["upcoming", "unconfirmed", "past"],
             take=250,
         )
     except CalcomError as error:
-        return None, _Failure.from_error(error)
+        return None, BookingFailure.from_error(error)
     for booking in page.bookings:
-        if booking.metadata.get(METADATA_KEY) == str(appointment.id) and booking.status != "cancelled":
+        if (
+            booking.metadata.get(METADATA_KEY) == str(appointment.id)
+            and booking.status != "cancelled"
+            and booking.uid not in exclude_uids
+            and (event_type_id is None or booking.event_type_id == event_type_id)
+        ):
             return booking, None
     return None, None
 
 
-def _mapping_for(appointment: Appointment) -> EventTypeMapping | None:
-    if appointment.staff_id is None:
+def mapping_for(appointment: Appointment, staff_id: int | None = None) -> EventTypeMapping | None:
+    """The event type that books the appointment's service with ``staff_id`` (default: its own staff)."""
+    staff_id = appointment.staff_id if staff_id is None else staff_id
+    if staff_id is None:
         return None
     return db.session.scalar(
         select(EventTypeMapping).where(
             EventTypeMapping.service_id == appointment.service_id,
-            EventTypeMapping.staff_id == appointment.staff_id,
+            EventTypeMapping.staff_id == staff_id,
         )
     )
 
@@ -155,7 +208,7 @@ def _mapping_for(appointment: Appointment) -> EventTypeMapping | None:
 def _finish(
     appointment: Appointment,
     attempts: list[SyncAttempt],
-    failure: _Failure | None,
+    failure: BookingFailure | None,
     booking: Booking | None,
     actor: User | None,
     now: datetime,
@@ -178,7 +231,7 @@ def _finish(
 def _apply(
     appointment: Appointment,
     attempts: list[SyncAttempt],
-    failure: _Failure | None,
+    failure: BookingFailure | None,
     booking: Booking | None,
     actor: User | None,
     now: datetime,

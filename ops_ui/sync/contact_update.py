@@ -1,0 +1,79 @@
+"""Correct a customer's contact details so Cal.com can take the booking.
+
+The rules are the ones the sync pre-checks apply (``ops_ui.contact``), which mirror what Cal.com accepts: a real
+e-mail or an international phone number, at least one of them. Anything else comes back as form errors and nothing
+is saved. Saving does not call Cal.com; the UI calls ``retry_sync`` next with the version this returns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from email_validator import validate_email
+from sqlalchemy.orm.exc import StaleDataError
+
+from ops_ui.contact import email_problem, normalise_phone, phone_problem
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, User
+from ops_ui.sync.locking import StaleAppointment, audit_event, last_change, load_for_action
+from ops_ui.sync.results import ActionResult, invalid_input
+
+ACTION = "contact_update"
+NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
+
+
+def contact_problems(email: str | None, phone: str | None) -> dict[str, str]:
+    """Form errors (field → problem) for the entered contact; empty when both are usable or absent-but-one-given."""
+    problems: dict[str, str] = {}
+    if email and (problem := email_problem(email)):
+        problems["email"] = problem
+    if phone and (problem := phone_problem(phone)):
+        problems["phone"] = problem
+    if not email and not phone:
+        problems["email"] = NEED_ONE
+    return problems
+
+
+def update_contact(
+    appointment_id: int,
+    expected_version: int,
+    actor: User,
+    email: str | None,
+    phone: str | None,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    """Save the customer's normalised e-mail and phone (an empty field clears it), with an audit event.
+
+    The customer may have other appointments; the audit event is filed on the one the agent worked on, and that
+    appointment's version moves on, so another screen still showing the old contact cannot act on it unawares.
+    An anonymous caller id (``anonymous_…``) is refused like any other non-number.
+    """
+    now = now or datetime.now(UTC)
+    appointment = load_for_action(appointment_id, expected_version, actor)
+    email = (email or "").strip() or None
+    phone = (phone or "").strip() or None
+    problems = contact_problems(email, phone)
+    if problems:
+        return invalid_input(ACTION, appointment, problems)
+    email = validate_email(email, check_deliverability=False).normalized if email else None
+    phone = normalise_phone(phone) if phone else None
+
+    customer = appointment.customer
+    before = {"customer_id": customer.id, "email": customer.email, "phone": customer.phone}
+    if (customer.email, customer.phone) == (email, phone):
+        return ActionResult(True, ACTION, "The contact details were already like this.", appointment)
+    customer.email = email
+    customer.phone = phone
+    appointment.updated_at = now  # bumps the version: screens built on the old contact are stale now
+    after = {"customer_id": customer.id, "email": email, "phone": phone}
+    db.session.add(audit_event(appointment, actor, ACTION, before=before, after=after, note=None, at=now))
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        fresh = db.session.get(Appointment, appointment_id, populate_existing=True)
+        changed_by, changed_at = last_change(fresh)
+        raise StaleAppointment(fresh, expected_version, changed_by, changed_at) from None
+    saved = ", ".join(part for part in (email, phone) if part)
+    return ActionResult(True, ACTION, f"Contact saved for {customer.name}: {saved}.", appointment)
