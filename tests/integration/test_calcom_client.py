@@ -370,3 +370,50 @@ def test_exchanges_record_every_attempt_without_the_api_key(world: World) -> Non
     assert slots_call.request_body is None
     for exchange in world.exchanges:
         assert world.api_key not in repr(exchange)
+
+
+def test_nestjs_default_500_body_is_a_server_error(world: World) -> None:
+    world.sim.admin.set_faults(status=500, method="GET", pathPrefix="/v2/me")
+    error = raised(world.client_with(get_retries=0).me)
+    assert type(error) is ServerError
+    assert (error.code, error.message) == (None, "Internal server error")
+
+
+def test_query_validation_on_list_bookings(world: World) -> None:
+    client = world.client_with(session=ContractCheckingSession(), get_retries=0)
+    error = raised(lambda: client.list_bookings(take=500))
+    assert type(error) is ValidationError
+    assert classify(error) is ErrorCategory.VALIDATION_ERROR
+    assert error.message == "Bad Request Exception"
+    assert "take must not be greater than 250" in str(error)
+
+
+def test_start_outside_the_booking_window_is_out_of_bounds(world: World) -> None:
+    short = world.sim.admin.create_event_type("Trim", "trim", 30, world.user_id, booking_window_days=2)
+    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=10)
+    error = raised(lambda: world.client.create_booking(event_type_id=short["id"], start=start, attendee=bob()))
+    assert type(error) is BadRequestError
+    assert classify(error) is ErrorCategory.OUT_OF_BOUNDS
+    assert error.message.startswith('The event type can\'t be booked at the "start" time provided.')
+
+
+def test_unknown_event_type_is_not_found(world: World) -> None:
+    error = raised(lambda: world.client.get_event_type(999999))
+    assert type(error) is NotFoundError
+    assert error.message.startswith("Event type with id 999999 not found")
+
+
+def test_cancelling_twice_is_a_business_error_for_a_person(world: World) -> None:
+    booking = book(world)
+    world.client.cancel_booking(booking.uid, reason="first")
+    error = raised(lambda: world.client.cancel_booking(booking.uid, reason="again"))
+    assert type(error) is BadRequestError
+    assert classify(error) is ErrorCategory.UNKNOWN
+    assert f"uid={booking.uid}" in error.message
+
+
+def test_reassigning_a_non_round_robin_booking_is_refused(world: World) -> None:
+    booking = book(world)
+    error = raised(lambda: world.client.reassign_booking(booking.uid, world.user_id))
+    assert isinstance(error, BadRequestError)
+    assert error.status == 400
