@@ -6,11 +6,9 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
 
 from ops_ui import htmx
 from ops_ui.auth import init_app as init_auth
-from ops_ui.auth.permissions import public
 from ops_ui.cli import register_cli
 from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config
 from ops_ui.errors import register_error_handlers
@@ -46,17 +44,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from ops_ui.health import bp as health_bp
     from ops_ui.review import bp as review_bp
 
     app.register_blueprint(review_bp)
+    app.register_blueprint(health_bp)
 
     @app.get("/")
     def home() -> ResponseReturnValue:
         return redirect(url_for("review.index"))
-
-    @app.get("/healthz")
-    @public
-    def healthz() -> ResponseReturnValue:
-        """Liveness probe for the process manager: the app answers and reaches its database."""
-        db.session.execute(text("SELECT 1"))
-        return {"status": "ok"}

@@ -1,0 +1,155 @@
+"""Health dashboard pages: the panel (page or htmx fragment), its JSON twin, the lists behind two figures, the probe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ops_ui.auth.permissions import public, signed_in_user
+from ops_ui.extensions import db
+from ops_ui.health import bp
+from ops_ui.health.chart import trend_chart
+from ops_ui.health.metrics import (
+    BOARD_FILTERS,
+    DEFINITIONS,
+    HealthFigures,
+    Ratio,
+    breakdown_filter,
+    desync_calls,
+    health_figures,
+    recent_appointments,
+    reporting_zone,
+)
+from ops_ui.htmx import is_htmx_request, vary_on_htmx
+
+LIST_LIMIT = 500
+
+
+def clock() -> datetime:
+    """The dashboard's idea of now; tests replace it to get deterministic windows."""
+    return datetime.now(UTC)
+
+
+def board_url(figure: str) -> str:
+    return url_for("review.index", **BOARD_FILTERS[figure])
+
+
+def _figures() -> HealthFigures:
+    return health_figures(db.session, clock(), signed_in_user().company_id)
+
+
+@bp.get("/health")
+def index() -> ResponseReturnValue:
+    figures = _figures()
+    context = {
+        "figures": figures,
+        "chart": trend_chart(figures.trend),
+        "definitions": DEFINITIONS,
+        "board_url": board_url,
+        "breakdown_url": lambda dimension, key: url_for("review.index", **breakdown_filter(dimension, key)),
+    }
+    template = "health/_panel.html" if is_htmx_request() else "health/index.html"
+    return vary_on_htmx(current_app.make_response(render_template(template, **context)))
+
+
+def _ratio(ratio: Ratio) -> dict[str, Any]:
+    return {"part": ratio.part, "whole": ratio.whole, "rate": ratio.rate}
+
+
+def _json(figures: HealthFigures) -> dict[str, Any]:
+    def counted(figure: str, count: int) -> dict[str, Any]:
+        return {"count": count, "definition": DEFINITIONS[figure], "link": board_url(figure)}
+
+    def rows(dimension: str, breakdown: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": row.key,
+                "label": row.label,
+                "kind": row.kind,
+                "count": row.count,
+                "link": url_for("review.index", **breakdown_filter(dimension, row.key)) if row.key else None,
+            }
+            for row in breakdown
+        ]
+
+    return {
+        "generated_at": figures.now.isoformat(),
+        "company_id": figures.company_id,
+        "time_zone": figures.time_zone,
+        "recent_success": {
+            **_ratio(figures.recent_success),
+            "definition": DEFINITIONS["recent_success"],
+            "link": url_for("health.recent"),
+        },
+        "attempt_success": {**_ratio(figures.attempt_success), "definition": DEFINITIONS["attempt_success"]},
+        "failed": counted("failed", figures.failed),
+        "pending": counted("pending", figures.pending),
+        "stuck": counted("stuck", figures.stuck),
+        "critical": counted("critical", figures.critical),
+        "manual_review": counted("manual_review", figures.manual_review),
+        "technical": counted("technical", figures.technical),
+        "ancient": counted("ancient", figures.ancient),
+        "past": counted("past", figures.past),
+        "desync": {"count": figures.desync, "definition": DEFINITIONS["desync"], "link": url_for("health.desync")},
+        "by_category": rows("category", figures.by_category),
+        "by_staff": rows("staff", figures.by_staff),
+        "by_service": rows("service", figures.by_service),
+        "trend": [
+            {"date": day.date.isoformat(), "synced": day.synced, "failed": day.failed, "rate": day.rate}
+            for day in figures.trend
+        ],
+    }
+
+
+@bp.get("/health.json")
+def as_json() -> ResponseReturnValue:
+    return _json(_figures())
+
+
+@bp.get("/health/desync")
+def desync() -> ResponseReturnValue:
+    user = signed_in_user()
+    calls = desync_calls(db.session, user.company_id, LIST_LIMIT)
+    return render_template(
+        "health/desync.html",
+        calls=calls,
+        limit=LIST_LIMIT,
+        time_zone=reporting_zone(db.session, user.company_id),
+        definition=DEFINITIONS["desync"],
+    )
+
+
+@bp.get("/health/recent")
+def recent() -> ResponseReturnValue:
+    user = signed_in_user()
+    now = clock()
+    appointments = recent_appointments(db.session, now, user.company_id, LIST_LIMIT)
+    return render_template(
+        "health/recent.html",
+        appointments=appointments,
+        limit=LIST_LIMIT,
+        now=now,
+        time_zone=reporting_zone(db.session, user.company_id),
+        definition=DEFINITIONS["recent_success"],
+    )
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> ResponseReturnValue:
+    """Probe for the process manager: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health probe: database unreachable")
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            current_app.logger.debug("rollback after a failed probe failed too")
+        return {"status": "unavailable", "database": "unreachable"}, 503, {"Cache-Control": "no-store"}
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
