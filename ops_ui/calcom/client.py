@@ -184,7 +184,10 @@ class CalcomClient:
         take: int | None = None,
         skip: int | None = None,
     ) -> BookingPage:
-        """One page of the bookings visible to the key. Pass ``sort_start`` for stable paging."""
+        """One page of the bookings visible to the key. Pass ``sort_start`` for stable paging.
+
+        ``status`` goes out as a repeated parameter, the form the OpenAPI description defines.
+        """
         if isinstance(status, str):
             status = [status]
         params: dict[str, Any] = {
@@ -193,7 +196,7 @@ class CalcomClient:
             "eventTypeId": event_type_id,
             "afterStart": to_utc_z(after_start) if after_start is not None else None,
             "beforeEnd": to_utc_z(before_end) if before_end is not None else None,
-            "status": ",".join(status) if status else None,
+            "status": list(status) if status else None,
             "sortStart": sort_start,
             "take": take,
             "skip": skip,

@@ -155,7 +155,7 @@ def test_slots_query_and_list_bookings_query() -> None:
     assert session.calls[1]["params"] == {
         "attendeeEmail": "a+b@example.com",
         "afterStart": "2050-09-01T00:00:00Z",
-        "status": "upcoming,unconfirmed",
+        "status": ["upcoming", "unconfirmed"],
         "sortStart": "asc",
         "take": 50,
     }
