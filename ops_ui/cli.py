@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH, UserError, create_user, list_users
 from ops_ui.demo.commands import seed_demo_command
 from ops_ui.models import Role
+from ops_ui.sync.commands import sync_group
 
 users = AppGroup("users", help="Manage Sync Desk accounts.")
 
@@ -48,3 +49,4 @@ def register_cli(app: Flask) -> None:
     """Add the command groups to ``flask``; more commands are registered here."""
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(sync_group)

@@ -1,0 +1,48 @@
+"""Runs the syncs that are due: new appointments never tried, and technical failures whose back-off has passed.
+
+Business failures are never picked up here; they wait on the review board for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+
+from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
+from ops_ui.sync.service import SyncResult, sync_appointment
+
+
+def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
+    statement = (
+        select(Appointment.id)
+        .where(
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            or_(
+                Appointment.sync_status == SyncStatus.PENDING,
+                and_(
+                    Appointment.sync_status == SyncStatus.FAILED,
+                    Appointment.last_error_category.not_in(BUSINESS_CATEGORIES),
+                    Appointment.next_retry_at <= now,
+                ),
+            ),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(limit)
+    )
+    return db.session.scalars(statement).all()
+
+
+def sync_due(now: datetime | None = None, limit: int = 100) -> list[SyncResult]:
+    """One pass; a scheduler (cron, systemd timer) runs it every minute. Stops early when Cal.com rate-limits."""
+    now = now or datetime.now(UTC)
+    results = []
+    for appointment_id in due_appointment_ids(now, limit):
+        result = sync_appointment(db.session.get(Appointment, appointment_id), now=now)
+        results.append(result)
+        if result.category is ErrorCategory.RATE_LIMITED:
+            break
+    return results
