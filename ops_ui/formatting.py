@@ -110,8 +110,15 @@ def hours_until(moment: datetime | None, now: datetime | None = None) -> float |
     return (_aware(moment) - now).total_seconds() / 3600
 
 
-CRITICAL_WITHIN_HOURS = 24
-"""A failed appointment starting sooner than this is marked critical: the customer may turn up unannounced."""
+CRITICAL_WITHIN_HOURS = 48
+"""A failed appointment starting sooner than this is marked critical: the customer may turn up unannounced.
+Two days, as on the health dashboard: a salon needs a working day to reach the customer."""
+
+
+def slot_time(moment: datetime, time_zone: str | None = None) -> str:
+    """``14:15`` in the given zone: a free slot listed under its day."""
+    local = _aware(moment).astimezone(zone(time_zone))
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 def has_endpoint(endpoint: str) -> bool:
@@ -120,7 +127,7 @@ def has_endpoint(endpoint: str) -> bool:
 
 
 def register_template_helpers(app: Flask) -> None:
-    for function in (local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until):
+    for function in (local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until, slot_time):
         app.add_template_filter(function)
     for function in (has_endpoint, is_anonymous_phone, is_placeholder_email):
         app.add_template_global(function)

@@ -1,27 +1,144 @@
-"""Read-only queries of the review board, scoped to what the user may see."""
+"""Read-only queries of the review board, scoped to what the user may see.
+
+Every board request runs a fixed number of statements whatever the data size: one page (keyset, ``LIMIT n+1`` to
+know whether there is more — never ``OFFSET`` or a full ``COUNT``), one grouped count over the filter scope, the
+filter form's choices, and one statement for the retry warnings of the page. Customer, service, staff and company
+come joined into the page query: one row needs all four.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ops_ui.auth.permissions import scope_to_user
+from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, SyncStatus, User
+from ops_ui.formatting import zone
+from ops_ui.models import (
+    Appointment,
+    AppointmentStatus,
+    AuditEvent,
+    Call,
+    Company,
+    Customer,
+    Service,
+    Staff,
+    SyncAttempt,
+    SyncStatus,
+    User,
+    UTCDateTime,
+)
+from ops_ui.review.filters import ANCIENT_AFTER, CRITICAL_WINDOW, STUCK_AFTER, Cursor, ReviewFilters
+from ops_ui.sync.retry import APPOINTMENT_CHANGES, CUSTOMER_CHANGES
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
+TECHNICAL_CATEGORIES = frozenset(set(ErrorCategory) - BUSINESS_CATEGORIES)
 
 
-def failed_appointments(user: User, limit: int = PAGE_SIZE) -> Sequence[Appointment]:
-    """Appointments whose sync failed and that still matter (not cancelled), soonest start first.
+@dataclass(frozen=True)
+class BoardPage:
+    appointments: Sequence[Appointment]
+    next_cursor: Cursor | None
 
-    Customer, service, staff and company come in the same query: one row needs all four.
-    """
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category: ErrorCategory | None
+    count: int
+
+
+def board_zone(user: User) -> str:
+    """The zone ``from``/``to`` dates are read in: the user's company's, else the first company's (as the health
+    dashboard cuts its days)."""
+    statement = select(Company.time_zone).order_by(Company.id).limit(1)
+    if user.company_id is not None:
+        statement = statement.where(Company.id == user.company_id)
+    return zone(db.session.scalar(statement)).key
+
+
+def _local_midnight(day: date, time_zone: str) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone(time_zone)).astimezone(UTC)
+
+
+def _conditions(
+    filters: ReviewFilters, now: datetime, time_zone: str, *, with_category: bool = True
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a board view. The sync views match the health dashboard's figures of the same name."""
+    conditions: list[ColumnElement[bool]] = [Appointment.status != AppointmentStatus.CANCELLED]
+    if filters.sync_status == "failed":
+        conditions.append(Appointment.sync_status == SyncStatus.FAILED)
+    else:
+        conditions.append(Appointment.sync_status == SyncStatus.PENDING)
+        if filters.sync_status == "stuck":
+            due = func.coalesce(
+                Appointment.next_retry_at, Appointment.last_attempt_at, Appointment.created_at, type_=UTCDateTime()
+            )
+            conditions.append(due < now - STUCK_AFTER)
+    if with_category:
+        if filters.categories:
+            conditions.append(Appointment.last_error_category.in_(filters.categories))
+        if filters.kind == "business":
+            conditions.append(Appointment.last_error_category.in_(sorted(BUSINESS_CATEGORIES, key=_value)))
+        elif filters.kind == "technical":
+            conditions.append(Appointment.last_error_category.in_(sorted(TECHNICAL_CATEGORIES, key=_value)))
+    if filters.staff_id is not None:
+        conditions.append(Appointment.staff_id == filters.staff_id)
+    if filters.service_id is not None:
+        conditions.append(Appointment.service_id == filters.service_id)
+    if filters.date_from is not None:
+        conditions.append(Appointment.starts_at >= _local_midnight(filters.date_from, time_zone))
+    if filters.date_to is not None:
+        conditions.append(Appointment.starts_at < _local_midnight(filters.date_to + timedelta(days=1), time_zone))
+    if filters.critical:
+        conditions += [Appointment.starts_at >= now, Appointment.starts_at < now + CRITICAL_WINDOW]
+    if filters.past:
+        conditions.append(Appointment.starts_at < now)
+    if filters.ancient:
+        conditions.append(or_(Appointment.failed_since < now - ANCIENT_AFTER, Appointment.starts_at < now))
+    if filters.future_only:
+        conditions.append(Appointment.starts_at >= now)
+    if filters.q:
+        conditions.append(_text_match(filters.q))
+    return conditions
+
+
+def _value(category: ErrorCategory) -> str:
+    return category.value
+
+
+def _text_match(q: str) -> ColumnElement[bool]:
+    """Customer name, e-mail or phone contain the words; ``#748`` or ``748`` also finds appointment 748."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    customer_matches = exists().where(
+        Customer.id == Appointment.customer_id,
+        or_(
+            Customer.name.ilike(pattern, escape="\\"),
+            Customer.email.ilike(pattern, escape="\\"),
+            Customer.phone.ilike(pattern, escape="\\"),
+        ),
+    )
+    digits = q.removeprefix("#").strip()
+    if digits.isdigit() and len(digits) <= 12:
+        return or_(Appointment.id == int(digits), customer_matches)
+    return customer_matches
+
+
+def _scoped(statement: Select[Any], user: User) -> Select[Any]:
+    return scope_to_user(statement, Appointment.company_id, user)
+
+
+def board_page(user: User, filters: ReviewFilters, now: datetime, time_zone: str, limit: int = PAGE_SIZE) -> BoardPage:
+    """One page, soonest start first, after ``filters.after``; ``next_cursor`` is set when more rows follow."""
     statement = (
         select(Appointment)
-        .where(Appointment.sync_status == SyncStatus.FAILED, Appointment.status != AppointmentStatus.CANCELLED)
+        .where(*_conditions(filters, now, time_zone))
         .options(
             joinedload(Appointment.customer),
             joinedload(Appointment.service),
@@ -29,6 +146,123 @@ def failed_appointments(user: User, limit: int = PAGE_SIZE) -> Sequence[Appointm
             joinedload(Appointment.company),
         )
         .order_by(Appointment.starts_at, Appointment.id)
-        .limit(limit)
+        .limit(limit + 1)
     )
-    return db.session.scalars(scope_to_user(statement, Appointment.company_id, user)).all()
+    if filters.after is not None:
+        cursor = filters.after
+        statement = statement.where(
+            Appointment.starts_at >= cursor.starts_at,
+            or_(
+                Appointment.starts_at > cursor.starts_at,
+                and_(Appointment.starts_at == cursor.starts_at, Appointment.id > cursor.id),
+            ),
+        )
+    rows = db.session.scalars(_scoped(statement, user)).unique().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = Cursor(rows[-1].starts_at, rows[-1].id) if more and rows else None
+    return BoardPage(rows, next_cursor)
+
+
+def category_counts(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> list[CategoryCount]:
+    """Rows per error category in the current scope, ignoring the category and kind filters themselves, so each
+    count says what choosing that category would show. Largest first."""
+    count = func.count(Appointment.id)
+    statement = (
+        select(Appointment.last_error_category, count)
+        .where(*_conditions(filters, now, time_zone, with_category=False))
+        .group_by(Appointment.last_error_category)
+    )
+    rows = db.session.execute(_scoped(statement, user)).all()
+    counts = [CategoryCount(category, int(number)) for category, number in rows]
+    return sorted(counts, key=lambda item: (-item.count, item.category.value if item.category else ""))
+
+
+def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
+    """Ids of the appointments whose retry would send Cal.com what it refused for a business reason.
+
+    The rule of ``ops_ui.sync.retry.retry_would_repeat_failure``, for a whole page in one statement (the board must
+    not ask once per row): a business failure with no change to the appointment, or to its customer's contact,
+    since the last attempt.
+    """
+    candidates = [
+        appointment
+        for appointment in appointments
+        if appointment.last_error_category is not None
+        and appointment.last_error_category.is_business
+        and appointment.last_attempt_at is not None
+    ]
+    if not candidates:
+        return set()
+    other = aliased(Appointment)
+    since = AuditEvent.at > Appointment.last_attempt_at
+    own_change = exists().where(
+        AuditEvent.appointment_id == Appointment.id, AuditEvent.action.in_(APPOINTMENT_CHANGES), since
+    )
+    customer_change = exists().where(
+        AuditEvent.appointment_id == other.id,
+        other.customer_id == Appointment.customer_id,
+        AuditEvent.action.in_(CUSTOMER_CHANGES),
+        since,
+    )
+    changed = set(
+        db.session.scalars(
+            select(Appointment.id).where(
+                Appointment.id.in_([appointment.id for appointment in candidates]), own_change | customer_change
+            )
+        )
+    )
+    return {appointment.id for appointment in candidates} - changed
+
+
+def filter_choices(user: User) -> tuple[Sequence[Staff], Sequence[Service]]:
+    """Staff and services for the filter form, in the user's scope. Staff keep their id in the label: the same
+    person can exist twice."""
+    staff = select(Staff).order_by(Staff.name, Staff.id)
+    services = select(Service).order_by(Service.name, Service.id)
+    return (
+        db.session.scalars(scope_to_user(staff, Staff.company_id, user)).all(),
+        db.session.scalars(scope_to_user(services, Service.company_id, user)).all(),
+    )
+
+
+def load_row(appointment_id: int) -> Appointment | None:
+    """One appointment with everything its board row shows, fresh from the database."""
+    return db.session.scalars(
+        select(Appointment)
+        .where(Appointment.id == appointment_id)
+        .options(
+            joinedload(Appointment.customer),
+            joinedload(Appointment.service),
+            joinedload(Appointment.staff),
+            joinedload(Appointment.company),
+        )
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+@dataclass(frozen=True)
+class History:
+    attempts: Sequence[SyncAttempt]
+    audit: Sequence[AuditEvent]
+    calls: Sequence[Call]
+
+
+def history(appointment: Appointment) -> History:
+    """Everything said to and by Cal.com about the appointment, who changed it, and the calls that booked it;
+    newest first."""
+    attempts = db.session.scalars(
+        select(SyncAttempt)
+        .where(SyncAttempt.appointment_id == appointment.id)
+        .order_by(SyncAttempt.at.desc(), SyncAttempt.id.desc())
+    ).all()
+    audit = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.appointment_id == appointment.id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    calls = db.session.scalars(
+        select(Call).where(Call.appointment_id == appointment.id).order_by(Call.created_at.desc())
+    ).all()
+    return History(attempts, audit, calls)

@@ -1,23 +1,336 @@
-"""Review board pages."""
+"""The review board: filters, keyset pages, counts, the detail page, and the actions that fix an appointment.
+
+Every action answers the same way: the appointment's board row (``review/_row.html``) re-rendered from fresh
+state, swapped in place of the old one, with a toast (out of band) and the ``review-changed`` event so the counts
+re-render. The row stays visible after it was resolved (showing "Synced" or "Cancelled") so the agent sees what
+happened; it is gone on the next load of the board. Status codes: 200 when the service ran (whether Cal.com agreed
+or not: a refusal is an answer to read, and nothing local changed), 422 for input the service refused before
+sending anything (the panel with field errors), 409 when the appointment changed since the screen was rendered
+(the fresh row and who changed it), 403 for managers, 404 for other companies' appointments.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import render_template
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ops_ui.auth.permissions import signed_in_user
+from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
+from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.formatting import local_time
+from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
+from ops_ui.models import Appointment
 from ops_ui.review import bp
-from ops_ui.review.queries import PAGE_SIZE, failed_appointments
+from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
+from ops_ui.review.forms import CancelForm, ContactForm, ReassignForm, RescheduleForm, RetryForm
+from ops_ui.review.queries import (
+    board_page,
+    board_zone,
+    category_counts,
+    filter_choices,
+    history,
+    load_row,
+    repeat_failure_ids,
+)
+from ops_ui.sync.cancel import cancel
+from ops_ui.sync.contact_update import update_contact
+from ops_ui.sync.locking import AppointmentNotFound, NotAllowed, StaleAppointment
+from ops_ui.sync.reassign import reassign, reassign_options
+from ops_ui.sync.reschedule import free_slots, reschedule
+from ops_ui.sync.results import ActionResult
+from ops_ui.sync.retry import retry_sync
+
+CHANGED_EVENT = "review-changed"
+RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
+
+
+# --- the board ---------------------------------------------------------------------------------------------------
 
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    appointments = failed_appointments(signed_in_user())
-    return render_template(
-        "review/index.html",
-        appointments=appointments,
-        page_size=PAGE_SIZE,
-        now=datetime.now(UTC),
+    """The page, or for htmx: the results region (filters changed) or the next rows (``after`` set)."""
+    user = signed_in_user()
+    filters = parse_filters(request.args)
+    now = datetime.now(UTC)
+    time_zone = board_zone(user)
+    status = 422 if filters.errors else 200
+    context: dict[str, Any] = {"filters": filters, "now": now, "time_zone": time_zone, "can_act": user.can_act}
+    if not filters.errors:
+        page = board_page(user, filters, now, time_zone)
+        context |= {
+            "page": page,
+            "warn_ids": repeat_failure_ids(page.appointments),
+            "more_url": url_for("review.index") + "?" + filters.query_string(after=page.next_cursor)
+            if page.next_cursor
+            else None,
+        }
+        if filters.after is not None and is_htmx_request():
+            return _html("review/_rows.html", context)
+        context["counts"] = category_counts(user, filters, now, time_zone)
+    context["counts_url"] = url_for("review.counts") + "?" + filters.query_string(after=None)
+    if is_htmx_request():
+        return _html("review/_results.html", context, status)
+    staff, services = filter_choices(user)
+    context |= {
+        "staff_choices": staff,
+        "service_choices": services,
+        "categories": list(ErrorCategory),
+        "business": BUSINESS_CATEGORIES,
+        "sync_views": SYNC_VIEWS,
+        "kinds": KINDS,
+    }
+    return _html("review/index.html", context, status)
+
+
+@bp.get("/counts")
+def counts() -> ResponseReturnValue:
+    """The per-category counts of the current filter scope; re-fetched whenever an action changed something."""
+    user = signed_in_user()
+    filters = parse_filters(request.args)
+    if filters.errors:
+        abort(422, " ".join(filters.errors.values()))
+    now = datetime.now(UTC)
+    time_zone = board_zone(user)
+    return _html(
+        "review/_counts.html",
+        {
+            "filters": filters,
+            "counts": category_counts(user, filters, now, time_zone),
+            "counts_url": url_for("review.counts") + "?" + filters.query_string(after=None),
+        },
     )
+
+
+@bp.get("/<int:appointment_id>")
+def detail(appointment_id: int) -> ResponseReturnValue:
+    """Everything about one appointment: the row (with its actions), calls, every Cal.com exchange, the audit."""
+    appointment = _visible(appointment_id)
+    return _html(
+        "review/detail.html",
+        _row_context(appointment) | {"history": history(appointment), "panel": request.args.get("panel")},
+    )
+
+
+@bp.get("/<int:appointment_id>/row")
+def row(appointment_id: int) -> ResponseReturnValue:
+    """The row alone: closes an open panel, and lets a stale screen fetch the current state."""
+    return _row_response(_visible(appointment_id))
+
+
+# --- actions -----------------------------------------------------------------------------------------------------
+
+
+@bp.post("/<int:appointment_id>/retry")
+@require_actor
+def retry(appointment_id: int) -> ResponseReturnValue:
+    appointment = _visible(appointment_id)
+    form = RetryForm()
+    if not form.validate():
+        return _invalid(appointment, None, form.errors)
+    return _run(appointment, lambda: retry_sync(appointment.id, form.version.data, signed_in_user()))
+
+
+@bp.route("/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+@require_actor
+def reschedule_panel(appointment_id: int) -> ResponseReturnValue:
+    appointment = _visible(appointment_id)
+    form = RescheduleForm()
+    if request.method == "GET":
+        return _panel(appointment, "reschedule", form=form, slots=free_slots(appointment))
+    if not form.validate():
+        return _invalid(appointment, "reschedule", form.errors, form=form, slots=free_slots(appointment))
+    return _run(
+        appointment,
+        lambda: reschedule(appointment.id, form.version.data, signed_in_user(), form.start_at),
+        panel="reschedule",
+        panel_context=lambda fresh: {"form": form, "slots": free_slots(fresh)},
+    )
+
+
+@bp.route("/<int:appointment_id>/reassign", methods=["GET", "POST"])
+@require_actor
+def reassign_panel(appointment_id: int) -> ResponseReturnValue:
+    appointment = _visible(appointment_id)
+    form = ReassignForm()
+    if request.method == "GET":
+        return _panel(appointment, "reassign", form=form, options=reassign_options(appointment))
+    if not form.validate():
+        return _invalid(appointment, "reassign", form.errors, form=form, options=reassign_options(appointment))
+    return _run(
+        appointment,
+        lambda: reassign(appointment.id, form.version.data, signed_in_user(), form.staff_id.data),
+        panel="reassign",
+        panel_context=lambda fresh: {"form": form, "options": reassign_options(fresh)},
+    )
+
+
+@bp.route("/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@require_actor
+def cancel_panel(appointment_id: int) -> ResponseReturnValue:
+    appointment = _visible(appointment_id)
+    form = CancelForm()
+    if request.method == "GET":
+        return _panel(appointment, "cancel", form=form)
+    if not form.validate():
+        return _invalid(appointment, "cancel", form.errors, form=form)
+    return _run(
+        appointment,
+        lambda: cancel(
+            appointment.id, form.version.data, signed_in_user(), form.reason_code.data, form.reason_text.data
+        ),
+        panel="cancel",
+        panel_context=lambda fresh: {"form": form},
+    )
+
+
+@bp.route("/<int:appointment_id>/contact", methods=["GET", "POST"])
+@require_actor
+def contact_panel(appointment_id: int) -> ResponseReturnValue:
+    appointment = _visible(appointment_id)
+    if request.method == "GET":
+        customer = appointment.customer
+        form = ContactForm(
+            formdata=None,
+            email="" if not customer.email else customer.email,
+            phone="" if not customer.phone else customer.phone,
+        )
+        return _panel(appointment, "contact", form=form)
+    form = ContactForm()
+    if not form.validate():
+        return _invalid(appointment, "contact", form.errors, form=form)
+    and_retry = bool(request.form.get("and_retry"))
+
+    def save_then_retry() -> ActionResult:
+        actor = signed_in_user()
+        saved = update_contact(appointment.id, form.version.data, actor, form.email.data, form.phone.data)
+        if not saved.ok or not and_retry:
+            return saved
+        retried = retry_sync(appointment.id, saved.appointment.version, actor)
+        return ActionResult(
+            retried.ok,
+            retried.action,
+            f"{saved.message} {retried.message}",
+            retried.appointment,
+            category=retried.category,
+            http_status=retried.http_status,
+            booking_uid=retried.booking_uid,
+        )
+
+    return _run(appointment, save_then_retry, panel="contact", panel_context=lambda fresh: {"form": form})
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _visible(appointment_id: int) -> Appointment:
+    get_visible_or_404(Appointment, appointment_id)
+    appointment = load_row(appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _html(template: str, context: dict[str, Any], status: int = 200) -> Response:
+    return vary_on_htmx(make_response(render_template(template, **context), status))
+
+
+def _row_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    return {
+        "appointment": appointment,
+        "now": datetime.now(UTC),
+        "can_act": signed_in_user().can_act,
+        "warn_ids": repeat_failure_ids([appointment]),
+        "retry_warning": RETRY_WARNING,
+        "panel": None,
+    } | extra
+
+
+def _row_response(
+    appointment: Appointment,
+    status: int = 200,
+    *,
+    toast: tuple[str, str] | None = None,
+    changed: bool = False,
+    **extra: Any,
+) -> Response:
+    """The row fragment for htmx; for a plain browser form post, a flash and the detail page (post/redirect/get)."""
+    if not is_htmx_request():
+        if toast:
+            flash(toast[1], toast[0])
+        target = url_for("review.detail", appointment_id=appointment.id, panel=extra.get("panel"))
+        if request.method == "GET":
+            return _html("review/detail.html", _row_context(appointment, **extra) | {"history": history(appointment)})
+        return redirect(target, code=303)
+    response = _html("review/_row.html", _row_context(appointment, toast=toast, **extra), status)
+    if changed:
+        trigger(response, CHANGED_EVENT)
+    return response
+
+
+def _panel(appointment: Appointment, panel: str, **panel_context: Any) -> Response:
+    return _row_response(appointment, panel=panel, **panel_context)
+
+
+def _invalid(
+    appointment: Appointment, panel: str | None, errors: dict[str, list[str]], **panel_context: Any
+) -> Response:
+    messages = [message for field_errors in errors.values() for message in field_errors]
+    return _row_response(
+        appointment,
+        422,
+        toast=("error", " ".join(messages) or "Check your input."),
+        panel=panel,
+        field_errors={name: " ".join(values) for name, values in errors.items()},
+        **panel_context,
+    )
+
+
+def _run(
+    appointment: Appointment,
+    action: Callable[[], ActionResult],
+    *,
+    panel: str | None = None,
+    panel_context: Callable[[Appointment], dict[str, Any]] | None = None,
+) -> Response:
+    """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words."""
+    try:
+        result = action()
+    except StaleAppointment as stale:
+        return _stale(stale)
+    except AppointmentNotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    fresh = load_row(appointment.id) or result.appointment
+    extra = panel_context(fresh) if panel_context and not result.ok else {}
+    if result.field_errors:
+        return _row_response(
+            fresh,
+            422,
+            toast=("error", result.message),
+            panel=panel,
+            field_errors=dict(result.field_errors),
+            **extra,
+        )
+    if result.ok:
+        category = "info" if result.warning else "success"
+        return _row_response(fresh, toast=(category, result.message), changed=True, warning=result.warning)
+    return _row_response(
+        fresh,
+        toast=("error", result.message),
+        changed=True,
+        panel=panel,
+        failure=result.message,
+        **extra,
+    )
+
+
+def _stale(stale: StaleAppointment) -> Response:
+    fresh = load_row(stale.appointment.id) or stale.appointment
+    when = local_time(stale.changed_at, fresh.company.time_zone)
+    message = f"Changed by {stale.changed_by} at {when} — here is the current state."
+    return _row_response(fresh, 409, toast=("error", message), changed=True, notice=message)

@@ -1,4 +1,4 @@
-"""The first review page: failed appointments the user may see, soonest first, error text whole and escaped."""
+"""The review board page: failed appointments the user may see, soonest first, error text whole and escaped."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _failed(company: Company, starts_at: datetime | None = None, **fields: objec
 
 
 def _ids_on_page(body: str) -> list[int]:
-    return [int(match) for match in re.findall(r'<tr id="appt-(\d+)"', body)]
+    return [int(match) for match in re.findall(r'<tbody id="appt-(\d+)"', body)]
 
 
 def test_root_redirects_to_the_review_board(client: FlaskClient) -> None:
@@ -142,14 +142,14 @@ def test_business_and_technical_failures_have_different_badges(client: FlaskClie
     assert "2 h 15 min" in body
 
 
-def test_appointment_starting_within_a_day_is_marked_critical(client: FlaskClient) -> None:
+def test_appointment_starting_within_two_days_is_marked_critical(client: FlaskClient) -> None:
     company = make_company()
     soon = _failed(company, datetime.now(UTC) + timedelta(hours=3))
-    _failed(company, datetime.now(UTC) + timedelta(days=4))
+    _failed(company, datetime.now(UTC) + timedelta(hours=49))
     login(client, make_user(Role.AGENT))
     body = client.get("/review").get_data(as_text=True)
     assert body.count(">Critical</span>") == 1
-    assert f'<tr id="appt-{soon.id}" class="row-business row-critical">' in body
+    assert f'<tbody id="appt-{soon.id}" class="appt row-business row-critical"' in body
     assert "in 2 h" in body or "in 3 h" in body
 
 

@@ -1,0 +1,54 @@
+"""Forms of the board's actions. Each carries the appointment ``version`` the agent's screen showed, so a change
+made meanwhile is refused (409) instead of overwritten; Flask-WTF adds the CSRF field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ops_ui.sync.cancel import REASONS
+
+VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
+
+
+class ActionForm(FlaskForm):
+    version = IntegerField(validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, message=VERSION_MESSAGE)])
+
+
+class RetryForm(ActionForm):
+    force = BooleanField("Retry even though the input is unchanged")
+
+
+class RescheduleForm(ActionForm):
+    start = HiddenField(validators=[DataRequired("Pick one of the free times.")])
+
+    def validate_start(self, field: HiddenField) -> None:
+        try:
+            moment = datetime.fromisoformat(field.data.replace("Z", "+00:00"))
+        except (AttributeError, ValueError):
+            raise ValidationError("Pick one of the free times.") from None
+        if moment.tzinfo is None:
+            raise ValidationError("Pick one of the free times.")
+        self.start_at = moment
+
+
+class ReassignForm(ActionForm):
+    staff_id = IntegerField("Staff member", validators=[InputRequired("Choose a staff member.")])
+
+
+class CancelForm(ActionForm):
+    reason_code = SelectField(
+        "Reason",
+        choices=[("", "Choose a reason…"), *REASONS.items()],
+        validators=[DataRequired("Choose why the appointment is cancelled.")],
+    )
+    reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000)])
+
+
+class ContactForm(ActionForm):
+    email = EmailField("E-mail", validators=[Optional(), Length(max=320)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=64)], render_kw={"placeholder": "+49 30 1234567"})
+    and_retry = HiddenField()
