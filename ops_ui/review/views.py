@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
@@ -27,6 +27,7 @@ from ops_ui.review import bp
 from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
 from ops_ui.review.forms import CancelForm, ContactForm, ReassignForm, RescheduleForm, RetryForm
 from ops_ui.review.queries import (
+    PAGE_SIZE,
     board_page,
     board_zone,
     category_counts,
@@ -60,7 +61,7 @@ def index() -> ResponseReturnValue:
     status = 422 if filters.errors else 200
     context: dict[str, Any] = {"filters": filters, "now": now, "time_zone": time_zone, "can_act": user.can_act}
     if not filters.errors:
-        page = board_page(user, filters, now, time_zone)
+        page = board_page(user, filters, now, time_zone, current_app.config.get("REVIEW_PAGE_SIZE", PAGE_SIZE))
         context |= {
             "page": page,
             "warn_ids": repeat_failure_ids(page.appointments),

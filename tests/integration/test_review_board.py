@@ -1,0 +1,336 @@
+"""The review board's filters, keyset pages, counts, scope, roles and detail page, through the real views."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AuditEvent, Call, Company, Role, SyncAttempt, SyncOperation, SyncStatus
+from tests.support.auth import HTMX_HEADERS, csrf_token, login
+from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
+
+NOW = datetime.now(UTC)
+
+
+def _failed(company: Company, starts_in: timedelta = timedelta(days=3), **fields: object) -> Appointment:
+    customer = fields.pop("customer", None) or make_customer(company)
+    service = fields.pop("service", None) or make_service(company)
+    staff = fields.pop("staff", None)
+    return make_appointment(
+        customer,
+        service,
+        staff,
+        starts_at=(NOW + starts_in).replace(microsecond=0),
+        sync_status=fields.pop("sync_status", SyncStatus.FAILED),
+        last_error_category=fields.pop("last_error_category", ErrorCategory.HOST_CONFLICT),
+        last_error_message=fields.pop("last_error_message", "User already has booking at this time"),
+        attempt_count=1,
+        failed_since=fields.pop("failed_since", NOW - timedelta(hours=1)),
+        **fields,
+    )
+
+
+def _ids(body: str) -> list[int]:
+    return [int(match) for match in re.findall(r'<tbody id="appt-(\d+)"', body)]
+
+
+def _board(client: FlaskClient, query: str = "", **headers: str) -> tuple[int, str]:
+    response = client.get(f"/review?{query}", headers=headers)
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def company() -> Company:
+    return make_company()
+
+
+@pytest.fixture
+def agent_client(client: FlaskClient, company: Company) -> FlaskClient:
+    login(client, make_user(Role.AGENT, company=company))
+    return client
+
+
+def test_default_view_is_future_failures_soonest_first_and_past_ones_have_their_own_filter(agent_client, company):
+    later = _failed(company, timedelta(days=5))
+    sooner = _failed(company, timedelta(hours=5))
+    past = _failed(company, timedelta(days=-2), last_error_category=ErrorCategory.SERVER_ERROR)
+
+    assert _ids(_board(agent_client)[1]) == [sooner.id, later.id]
+    assert _ids(_board(agent_client, "past=1")[1]) == [past.id]
+    assert _ids(_board(agent_client, "ancient=1")[1]) == [past.id]
+
+
+def test_each_filter_narrows_the_board(agent_client, company):
+    anna, mia = make_staff(company, "Anna Becker"), make_staff(company, "Mia Wagner")
+    perm, cut = make_service(company, "Dauerwelle", 135), make_service(company, "Herrenhaarschnitt", 30)
+    conflict = _failed(company, timedelta(hours=30), staff=anna, service=perm)
+    timeout = _failed(company, timedelta(days=4), staff=mia, service=cut, last_error_category=ErrorCategory.TIMEOUT)
+    contact = _failed(
+        company,
+        timedelta(days=10),
+        staff=mia,
+        service=perm,
+        last_error_category=ErrorCategory.MISSING_CONTACT,
+        customer=make_customer(company, "Anonymer Anrufer", email=None, phone="anonymous_1732_9f3a2c"),
+        failed_since=NOW - timedelta(days=9),
+    )
+    pending = _failed(company, timedelta(days=2), sync_status=SyncStatus.PENDING, last_error_category=None)
+    local_day = (NOW + timedelta(days=4)).astimezone(company_zone(company)).date().isoformat()
+
+    cases = {
+        "category=HOST_CONFLICT": [conflict.id],
+        "category=HOST_CONFLICT&category=TIMEOUT": [conflict.id, timeout.id],
+        "kind=business": [conflict.id, contact.id],
+        "kind=technical": [timeout.id],
+        f"staff={mia.id}": [timeout.id, contact.id],
+        f"service={perm.id}": [conflict.id, contact.id],
+        f"from={local_day}&to={local_day}": [timeout.id],
+        "critical=1": [conflict.id],
+        "ancient=1": [contact.id],
+        "q=anonym": [contact.id],
+        f"q=%23{timeout.id}": [timeout.id],
+        "q=erika@kunden": [conflict.id, timeout.id],
+        "sync_status=pending": [pending.id],
+        f"kind=business&staff={mia.id}&service={perm.id}": [contact.id],
+    }
+    for query, expected in cases.items():
+        status, body = _board(agent_client, query)
+        assert (status, _ids(body)) == (200, expected), query
+
+
+def company_zone(company: Company):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(company.time_zone)
+
+
+def test_stuck_means_pending_and_overdue_by_more_than_a_quarter_hour(agent_client, company):
+    stuck = _failed(company, sync_status=SyncStatus.PENDING, last_error_category=None)
+    stuck.created_at = NOW - timedelta(hours=1)
+    waiting = _failed(company, sync_status=SyncStatus.PENDING, last_error_category=None)
+    waiting.next_retry_at = NOW + timedelta(minutes=30)
+    db.session.commit()
+    assert _ids(_board(agent_client, "sync_status=stuck")[1]) == [stuck.id]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("category=NOPE", "category"),
+        ("kind=urgent", "kind"),
+        ("staff=abc", "staff"),
+        ("service=-1", "service"),
+        ("from=24.11.2026", "from"),
+        ("from=2026-11-24&to=2026-11-01", "to"),
+        ("critical=maybe", "critical"),
+        ("sync_status=lost", "sync_status"),
+        ("after=garbage", "after"),
+    ],
+)
+def test_invalid_filter_values_answer_422_with_the_field_named(agent_client, query, field):
+    status, body = _board(agent_client, query)
+    assert status == 422
+    assert f'id="filter-{field}-error"' in body
+    status, fragment = _board(agent_client, query, **HTMX_HEADERS)
+    assert status == 422
+    assert f"<strong>{field}</strong>" in fragment
+    assert "<html" not in fragment
+
+
+def test_filters_apply_live_and_push_the_url(agent_client):
+    body = _board(agent_client)[1]
+    form = body[body.index('<form id="filters"') : body.index(">", body.index('<form id="filters"'))]
+    assert 'method="get"' in form
+    assert 'hx-push-url="true"' in form
+    assert 'hx-trigger="change, keyup changed delay:300ms from:input[name=q]"' in form
+    assert 'hx-target="#board-results"' in form
+
+
+def test_htmx_request_gets_the_results_fragment_with_vary(agent_client, company):
+    _failed(company)
+    response = agent_client.get("/review?kind=business", headers=HTMX_HEADERS)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="board-results"')
+    assert "<html" not in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def _cursor_of(body: str) -> str | None:
+    match = re.search(r'hx-get="([^"]*after=[^"]*)"', body)
+    if not match:
+        return None
+    url = match.group(1).replace("&amp;", "&")
+    return parse_qs(urlsplit(url).query)["after"][0]
+
+
+def test_load_more_pages_by_keyset_without_duplicates_or_gaps(app, agent_client, company):
+    app.config["REVIEW_PAGE_SIZE"] = 7
+    same_start = timedelta(days=2)
+    created = [_failed(company, same_start).id for _ in range(5)]  # ties on the start: the id breaks them
+    created += [_failed(company, timedelta(days=3, hours=index)).id for index in range(12)]
+
+    seen: list[int] = []
+    status, body = _board(agent_client, "kind=business")
+    seen += _ids(body)
+    pages = 1
+    while cursor := _cursor_of(body):
+        status, body = _board(agent_client, f"kind=business&after={cursor}", **HTMX_HEADERS)
+        assert status == 200
+        assert "<thead>" not in body
+        seen += _ids(body)
+        pages += 1
+    assert pages == 3
+    assert seen == created
+    assert len(set(seen)) == len(seen)
+
+
+def test_counts_per_category_follow_the_filter_scope_and_refresh_on_review_changed(agent_client, company):
+    staff = make_staff(company)
+    for _ in range(3):
+        _failed(company, staff=staff)
+    _failed(company, last_error_category=ErrorCategory.TIMEOUT)
+    _failed(company, timedelta(days=-1), last_error_category=ErrorCategory.TIMEOUT)  # past: not in the default view
+
+    body = _board(agent_client, "category=HOST_CONFLICT")[1]
+    counts = body[body.index('<section id="counts"') :]
+    assert 'hx-trigger="review-changed from:body"' in counts
+    assert re.search(r'data-category="HOST_CONFLICT">\s*Host conflict <span class="count">3</span>', counts)
+    assert re.search(r'data-category="TIMEOUT">\s*Timeout <span class="count">1</span>', counts)
+    assert len(_ids(body)) == 3
+
+    fragment = agent_client.get(f"/review/counts?staff={staff.id}").get_data(as_text=True)
+    assert fragment.startswith('<section id="counts"')
+    assert '<span class="count">3</span>' in fragment
+    assert "TIMEOUT" not in fragment
+
+
+def test_query_count_does_not_grow_with_rows_or_pages(app, agent_client, company):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    _failed(company, staff=make_staff(company))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        _board(agent_client)
+        few = len(statements)
+        for index in range(30):
+            _failed(company, timedelta(days=1, hours=index), staff=make_staff(company, f"Staff {index}"))
+        statements.clear()
+        body = _board(agent_client)[1]
+        many = len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(_ids(body)) == 31
+    assert many == few
+
+
+def test_company_scope_hides_other_companies_on_every_route(client):
+    mine, other = make_company("Mine"), make_company("Other")
+    _failed(mine)
+    foreign = _failed(other)
+    login(client, make_user(Role.AGENT, company=mine))
+    token = csrf_token(client, "/review")
+
+    assert foreign.id not in _ids(client.get("/review").get_data(as_text=True))
+    assert client.get(f"/review?q=%23{foreign.id}").get_data(as_text=True).count("<tbody id=") == 0
+    for path in ("", "/row", "/reschedule", "/reassign", "/cancel", "/contact"):
+        assert client.get(f"/review/{foreign.id}{path}").status_code == 404, path
+    for path in ("/retry", "/reschedule", "/reassign", "/cancel", "/contact"):
+        response = client.post(f"/review/{foreign.id}{path}", data={"csrf_token": token, "version": 1})
+        assert response.status_code == 404, path
+
+
+def test_manager_sees_the_board_read_only_and_is_refused_actions(client, company):
+    appointment = _failed(company)
+    login(client, make_user(Role.MANAGER, company=company))
+    body = client.get("/review").get_data(as_text=True)
+    assert appointment.id in _ids(body)
+    for label in ("Retry sync", "Reschedule", "Reassign", "Cancel appointment", "Edit contact"):
+        assert f">{label}</button>" not in body
+    assert "read-only" in body
+    token = csrf_token(client, "/review")
+    for path in ("/retry", "/reschedule", "/reassign", "/cancel", "/contact"):
+        response = client.post(f"/review/{appointment.id}{path}", data={"csrf_token": token, "version": 1})
+        assert response.status_code == 403, path
+    assert client.get(f"/review/{appointment.id}/cancel").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Appointment, appointment.id).version == appointment.version
+
+
+def test_agent_sees_every_action_button_with_the_version_it_was_based_on(agent_client, company):
+    appointment = _failed(company)
+    body = _board(agent_client)[1]
+    for label in ("Retry sync", "Reschedule", "Reassign", "Cancel appointment", "Edit contact"):
+        assert f">{label}</button>" in body
+    assert f'name="version" value="{appointment.version}"' in body
+    assert 'hx-disabled-elt="this"' in body
+    assert f'hx-post="/review/{appointment.id}/retry"' in body
+
+
+def test_post_without_csrf_token_is_refused_and_changes_nothing(agent_client, company):
+    appointment = _failed(company)
+    response = agent_client.post(
+        f"/review/{appointment.id}/cancel", data={"version": appointment.version, "reason_code": "duplicate"}
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    fresh = db.session.get(Appointment, appointment.id)
+    assert (fresh.status, fresh.version) == (appointment.status, appointment.version)
+
+
+def test_markup_in_error_text_and_customer_name_is_escaped(agent_client, company):
+    customer = make_customer(company, name="<b>Bold</b> Kunde")
+    appointment = _failed(company, customer=customer, last_error_message='<img src=x onerror="alert(1)">\nline two')
+    for body in (_board(agent_client)[1], agent_client.get(f"/review/{appointment.id}").get_data(as_text=True)):
+        assert "<img src=x" not in body
+        assert "&lt;img src=x onerror=" in body
+        assert "<b>Bold</b>" not in body
+
+
+def test_detail_page_shows_call_attempts_with_full_bodies_and_audit_newest_first(agent_client, company):
+    appointment = _failed(company)
+    long_body = '{"status":"error","error":{"message":"<x>' + "y" * 70_000 + '"}}'
+    db.session.add_all(
+        [
+            Call(
+                external_call_id="call_9f3a", company_id=company.id, booking_confirmed=True,
+                appointment_id=appointment.id,
+            ),
+            SyncAttempt(
+                appointment_id=appointment.id, operation=SyncOperation.CREATE, method="POST", path="/v2/bookings",
+                request_body='{"start":"2026-11-24T09:00:00Z"}', response_status=409, response_body=long_body,
+                error_category=ErrorCategory.HOST_CONFLICT, error_message="first", at=NOW - timedelta(hours=2),
+            ),
+            SyncAttempt(
+                appointment_id=appointment.id, operation=SyncOperation.CREATE, method="POST", path="/v2/bookings",
+                response_status=500, error_message="second", at=NOW - timedelta(hours=1),
+            ),
+            AuditEvent(
+                appointment_id=appointment.id, action="retry_failed", note="older", at=NOW - timedelta(hours=2)
+            ),
+            AuditEvent(
+                appointment_id=appointment.id, action="contact_update", note="newer", at=NOW - timedelta(hours=1)
+            ),
+        ]
+    )  # fmt: skip
+    db.session.commit()
+
+    response = agent_client.get(f"/review/{appointment.id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "call_9f3a" in body
+    assert "&lt;x&gt;" + "y" * 70_000 in body
+    assert body.index(">second</pre>") < body.index(">first</pre>")
+    assert body.index(">newer</pre>") < body.index(">older</pre>")
+    assert "{&#34;start&#34;:&#34;2026-11-24T09:00:00Z&#34;}" in body or '{"start":"2026-11-24T09:00:00Z"}' in body
