@@ -1,0 +1,137 @@
+"""Server time and SQL queries of the health dashboard on a large database.
+
+Seeds (or reuses) a SQLite file with 1,000,000 appointments and 5,000,000 sync attempts, then requests the
+dashboard through the Flask test client and prints the median and p95 server time and the queries per request,
+for a user who sees all companies and for a user bound to one company. Goal: p95 < 100 ms on SQLite.
+
+    python -m bench.health_dashboard [--appointments N --attempts M --requests R --fresh]
+
+The file lives in ``$TMPDIR/sync_desk_bench/`` named after its size; its seeding moment is stored next to it and
+used as the dashboard's "now", so figures stay the same however old the cached file is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+
+from bench.seed_large import SeedSize, migrate_empty, seed
+from ops_ui import create_app
+from ops_ui.extensions import db
+from ops_ui.health import views
+from ops_ui.models import Role, User
+
+
+def _database(appointments: int, attempts: int, fresh: bool) -> tuple[Path, datetime]:
+    folder = Path(tempfile.gettempdir()) / "sync_desk_bench"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"health_{appointments}_{attempts}.sqlite"
+    stamp = path.with_suffix(".now")
+    if fresh or not (path.exists() and stamp.exists()):
+        for stale in (path, stamp):
+            stale.unlink(missing_ok=True)
+        now = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
+        print(f"Seeding {appointments:,} appointments and {attempts:,} attempts into {path} …")
+        started = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        migrate_empty(f"sqlite:///{partial}")
+        seed(f"sqlite:///{partial}", SeedSize(appointments=appointments, attempts=attempts), now)
+        partial.rename(path)
+        stamp.write_text(now.isoformat())
+        print(f"Seeded in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e9:.2f} GB)")
+    else:
+        print(f"Reusing {path} ({path.stat().st_size / 1e9:.2f} GB); --fresh to seed again")
+        migrate_empty(f"sqlite:///{path}")  # brings a cached file to the current migration head
+    return path, datetime.fromisoformat(stamp.read_text())
+
+
+def _user(role: Role, company_id: int | None) -> int:
+    email = f"bench-{role.value}-{company_id or 'all'}@bench.test"
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name="Bench", password_hash="-", role=role, company_id=company_id)
+        db.session.add(user)
+        db.session.commit()
+    return user.id
+
+
+def _measure(app: Any, user_id: int, path: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    queries: list[int] = []
+    counter = {"n": 0}
+
+    def count(*_args: Any) -> None:
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(3):  # warm the page cache and the statement caches
+            assert client.get(path, headers=headers).status_code == 200
+        timings = []
+        for _ in range(requests):
+            counter["n"] = 0
+            started = time.perf_counter()
+            response = client.get(path, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.status_code
+            queries.append(counter["n"])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    timings.sort()
+    return {
+        "median": statistics.median(timings),
+        "p95": timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)],
+        "max": timings[-1],
+        "queries": statistics.median(queries),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--appointments", type=int, default=1_000_000)
+    parser.add_argument("--attempts", type=int, default=5_000_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--fresh", action="store_true", help="seed a new file even if a cached one exists")
+    args = parser.parse_args(argv)
+
+    path, now = _database(args.appointments, args.attempts, args.fresh)
+    views.clock = lambda: now  # type: ignore[assignment]  # the seeding moment, see the module docstring
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "bench"})
+    with app.app_context():
+        everyone = _user(Role.ADMIN, None)
+        one_company = _user(Role.MANAGER, 1)
+        db.session.remove()
+
+    print(f"\nDashboard at {now.isoformat()}, {args.requests} requests each (after 3 warm-ups):")
+    print(f"  {'request':<44} {'median':>8} {'p95':>8} {'max':>8} {'queries':>8}")
+    cases = [
+        ("GET /health (page, all companies)", everyone, "/health", {}),
+        ("GET /health (htmx fragment, all companies)", everyone, "/health", {"HX-Request": "true"}),
+        ("GET /health.json (all companies)", everyone, "/health.json", {}),
+        ("GET /health (page, one company)", one_company, "/health", {}),
+        ("GET /health.json (one company)", one_company, "/health.json", {}),
+    ]
+    for label, user_id, url, headers in cases:
+        figures = _measure(app, user_id, url, args.requests, headers)
+        print(
+            f"  {label:<44} {figures['median']:>6.1f}ms {figures['p95']:>6.1f}ms {figures['max']:>6.1f}ms"
+            f" {figures['queries']:>8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
