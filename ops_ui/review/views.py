@@ -59,7 +59,13 @@ def index() -> ResponseReturnValue:
     now = datetime.now(UTC)
     time_zone = board_zone(user)
     status = 422 if filters.errors else 200
-    context: dict[str, Any] = {"filters": filters, "now": now, "time_zone": time_zone, "can_act": user.can_act}
+    context: dict[str, Any] = {
+        "filters": filters,
+        "now": now,
+        "time_zone": time_zone,
+        "can_act": user.can_act,
+        "retry_warning": RETRY_WARNING,
+    }
     if not filters.errors:
         page = board_page(user, filters, now, time_zone, current_app.config.get("REVIEW_PAGE_SIZE", PAGE_SIZE))
         context |= {

@@ -1,0 +1,395 @@
+"""The board's actions through the views, against the Cal.com simulator: success and failure paths, what the
+answer looks like (row, status, event, toast) and that nothing local changes when Cal.com does not agree."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask.testing import FlaskClient
+
+from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.calcom.client import CalcomClient
+from ops_ui.calcom.types import Attendee
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, Role, SyncStatus, User
+from ops_ui.sync.contact_update import update_contact
+from ops_ui.sync.service import sync_appointment
+from tests.support import factories
+from tests.support.auth import HTMX_HEADERS, csrf_token, login
+from tests.support.salon import Salon, make_synced_salon
+
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def app_config(app_config, sim):
+    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key, "CALCOM_TIMEOUT_SECONDS": 0.5}
+
+
+@pytest.fixture
+def salon(app, sim) -> Salon:
+    return make_synced_salon(sim.admin)
+
+
+@pytest.fixture
+def agent(salon: Salon) -> User:
+    user = factories.make_user(Role.AGENT, company=salon.company)
+    user.name = "Alex Agent"
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def htmx(client: FlaskClient, agent: User) -> Any:
+    """POST/GET as htmx does: CSRF in the header (from <body hx-headers>), HX-Request set."""
+    login(client, agent)
+    token = csrf_token(client, "/review")
+    headers = {**HTMX_HEADERS, "X-CSRFToken": token}
+
+    class Htmx:
+        def get(self, path: str):
+            return client.get(path, headers=headers)
+
+        def post(self, path: str, **data: Any):
+            return client.post(path, data=data, headers=headers)
+
+    return Htmx()
+
+
+def _start(days_ahead: int = 2, local: time = time(10, 30)) -> datetime:
+    """On the simulator's slot grid (06:00 + n × 135 min), in UTC."""
+    day = datetime.now(ZONE).date() + timedelta(days=days_ahead)
+    return datetime.combine(day, local, ZONE).astimezone(UTC)
+
+
+def _book_directly(sim: Any, event_type_id: int, start: datetime) -> str:
+    attendee = Attendee(name="Walk-in", time_zone="Europe/Berlin", email="walkin@kunden-mail.de")
+    return (
+        CalcomClient(sim.base_url, sim.api_key)
+        .create_booking(event_type_id=event_type_id, start=start, attendee=attendee)
+        .uid
+    )
+
+
+def _conflicted(salon: Salon, sim: Any, start: datetime | None = None, **customer: Any) -> Appointment:
+    """A host conflict as in the field: the host's time was taken in Cal.com, so the sync failed."""
+    start = start or _start()
+    _book_directly(sim, salon.event_type_id, start)
+    appointment = factories.make_appointment(
+        factories.make_customer(salon.company, **customer), salon.service, salon.staff, start
+    )
+    assert not sync_appointment(appointment).synced
+    return _fresh(appointment.id)
+
+
+def _technical_failure(salon: Salon, sim: Any) -> Appointment:
+    appointment = factories.make_appointment(
+        factories.make_customer(salon.company), salon.service, salon.staff, _start(3)
+    )
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", status=500, count=1)
+    assert not sync_appointment(appointment).synced
+    sim.admin.clear_faults()
+    return _fresh(appointment.id)
+
+
+def _fresh(appointment_id: int) -> Appointment:
+    return db.session.get(Appointment, appointment_id, populate_existing=True)
+
+
+def _state(appointment_id: int) -> dict[str, Any]:
+    row = _fresh(appointment_id)
+    customer = row.customer
+    return {
+        name: getattr(row, name)
+        for name in ("status", "sync_status", "starts_at", "staff_id", "calcom_booking_uid", "version")
+    } | {"email": customer.email, "phone": customer.phone}
+
+
+def _live(sim: Any) -> list[dict[str, Any]]:
+    return [booking for booking in sim.admin.bookings() if booking["status"] != "cancelled"]
+
+
+def _events(response) -> dict[str, Any]:
+    return json.loads(response.headers.get("HX-Trigger", "{}"))
+
+
+def _toast(body: str) -> str:
+    match = re.search(r'hx-swap-oob="beforeend:#toasts">\s*<div class="toast[^"]*" role="(\w+)">\s*<span>([^<]*)', body)
+    assert match, body[-800:]
+    return f"{match.group(1)}: {match.group(2)}"
+
+
+def _row_of(body: str, appointment: Appointment) -> str:
+    start = body.index(f'<tbody id="appt-{appointment.id}"')
+    return body[start : body.index("</tbody>", start)]
+
+
+# --- retry ---------------------------------------------------------------------------------------------------------
+
+
+def test_retry_that_succeeds_shows_the_row_synced_triggers_review_changed_and_a_status_toast(htmx, salon, sim):
+    appointment = _technical_failure(salon, sim)
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "review-changed" in _events(response)
+    assert ">Synced</span>" in _row_of(body, appointment)
+    assert "Retry sync" not in _row_of(body, appointment)
+    assert _toast(body).startswith("status: Synced: Cal.com booking")
+    fresh = _fresh(appointment.id)
+    assert fresh.sync_status is SyncStatus.SYNCED
+    assert [booking["uid"] for booking in _live(sim)] == [fresh.calcom_booking_uid]
+
+
+@pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}, {"html502": True}])
+def test_retry_while_calcom_is_down_shows_the_new_error_in_the_row_never_a_500(htmx, salon, sim, fault):
+    appointment = _technical_failure(salon, sim)
+    attempts_before = appointment.attempt_count
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", count=1, **fault)
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _toast(body).startswith("alert: Cal.com")
+    fresh = _fresh(appointment.id)
+    assert fresh.sync_status is SyncStatus.FAILED
+    assert fresh.attempt_count == attempts_before + 1
+    assert fresh.calcom_booking_uid is None
+    assert "Retry sync" in _row_of(body, appointment)
+    assert not [booking for booking in _live(sim) if booking["metadata"]]
+
+
+def test_retry_of_an_unchanged_business_failure_warns_but_can_be_forced(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    body = htmx.get("/review").get_data(as_text=True)
+    row = _row_of(body, appointment)
+    assert 'hx-confirm="The last error needs a person; retrying unchanged input will fail the same way' in row
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version, force="y")
+
+    assert response.status_code == 200
+    assert "alert: Cal.com refused" in _toast(response.get_data(as_text=True))
+    assert _fresh(appointment.id).last_error_category is ErrorCategory.HOST_CONFLICT
+
+
+def test_technical_failure_retry_does_not_warn(htmx, salon, sim):
+    appointment = _technical_failure(salon, sim)
+    assert "hx-confirm" not in _row_of(htmx.get("/review").get_data(as_text=True), appointment).split("Reschedule")[0]
+
+
+def test_stale_version_answers_409_naming_who_changed_it_with_the_fresh_row(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    other = factories.make_user(Role.AGENT, company=salon.company)
+    other.name = "Olga Other"
+    db.session.commit()
+    seen_version = appointment.version
+    assert update_contact(appointment.id, seen_version, other, "neu@kunden-mail.de", None).ok
+    before = _state(appointment.id)
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=seen_version)
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Changed by Olga Other at" in body
+    assert "here is the current state" in body
+    assert f'name="version" value="{before["version"]}"' in _row_of(body, appointment)
+    assert "neu@kunden-mail.de" in body
+    assert _state(appointment.id) == before
+
+
+# --- reschedule ----------------------------------------------------------------------------------------------------
+
+
+def test_reschedule_panel_lists_free_slots_by_day_and_moving_there_resolves_the_conflict(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+
+    panel = htmx.get(f"/review/{appointment.id}/reschedule")
+    body = panel.get_data(as_text=True)
+    assert panel.status_code == 200
+    slots = re.findall(r'name="start" value="([^"]+)"', body)
+    assert slots and appointment.starts_at.astimezone(ZONE).isoformat() not in slots  # the taken time is not offered
+    assert 'role="group" aria-label="' in body
+
+    target = slots[1]
+    response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version, start=target)
+
+    assert response.status_code == 200
+    assert "review-changed" in _events(response)
+    fresh = _fresh(appointment.id)
+    assert fresh.sync_status is SyncStatus.SYNCED
+    assert fresh.starts_at == datetime.fromisoformat(target).astimezone(UTC)
+    ours = [booking for booking in _live(sim) if booking["uid"] == fresh.calcom_booking_uid]
+    assert len(ours) == 1
+
+
+def test_reschedule_refused_by_calcom_keeps_the_panel_open_with_why_and_changes_nothing(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    taken = _start(2, time(12, 45))
+    _book_directly(sim, salon.event_type_id, taken)
+    before = _state(appointment.id)
+
+    response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version, start=taken.isoformat())
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Cal.com refused" in body
+    assert "Nothing was changed here." in body
+    assert 'class="panel-row"' in body
+    assert _state(appointment.id) == before
+
+
+@pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}])
+def test_reschedule_while_calcom_is_slow_or_throttling_changes_nothing(htmx, salon, sim, fault):
+    appointment = _conflicted(salon, sim)
+    before = _state(appointment.id)
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", count=1, **fault)
+
+    response = htmx.post(
+        f"/review/{appointment.id}/reschedule", version=appointment.version, start=_start(4).isoformat()
+    )
+
+    assert response.status_code == 200
+    assert "alert: Cal.com" in _toast(response.get_data(as_text=True))
+    assert _state(appointment.id) == before
+
+
+def test_reschedule_without_a_start_is_a_422_panel(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version)
+    assert response.status_code == 422
+    assert "Pick one of the free times." in response.get_data(as_text=True)
+
+
+# --- reassign ------------------------------------------------------------------------------------------------------
+
+
+def test_reassign_panel_marks_the_colleague_free_and_reassigning_books_them(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+
+    body = htmx.get(f"/review/{appointment.id}/reassign").get_data(as_text=True)
+    assert f"Assign to Mia Wagner (#{salon.colleague.id})" in body
+    assert '<span class="badge badge-ok">free</span>' in body
+
+    response = htmx.post(f"/review/{appointment.id}/reassign", version=appointment.version, staff_id=salon.colleague.id)
+
+    assert response.status_code == 200
+    assert "status: Reassigned to Mia Wagner" in _toast(response.get_data(as_text=True))
+    fresh = _fresh(appointment.id)
+    assert (fresh.staff_id, fresh.sync_status) == (salon.colleague.id, SyncStatus.SYNCED)
+
+
+def test_reassign_to_someone_of_another_company_is_a_422(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    stranger = factories.make_staff(factories.make_company("Elsewhere"), "Stranger")
+    before = _state(appointment.id)
+    response = htmx.post(f"/review/{appointment.id}/reassign", version=appointment.version, staff_id=stranger.id)
+    assert response.status_code == 422
+    assert "Choose a staff member of this company." in response.get_data(as_text=True)
+    assert _state(appointment.id) == before
+
+
+# --- cancel --------------------------------------------------------------------------------------------------------
+
+
+def test_cancel_needs_a_reason_then_cancels_in_calcom_and_locally(htmx, salon, sim):
+    start = _start(5)
+    appointment = factories.make_appointment(factories.make_customer(salon.company), salon.service, salon.staff, start)
+    assert sync_appointment(appointment).synced
+    appointment = _fresh(appointment.id)
+    appointment.sync_status = SyncStatus.FAILED  # e.g. a later reschedule failed; the booking is still live
+    db.session.commit()
+    appointment = _fresh(appointment.id)
+
+    panel = htmx.get(f"/review/{appointment.id}/cancel").get_data(as_text=True)
+    assert "hx-confirm=" in panel
+    missing = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="")
+    assert missing.status_code == 422
+    assert 'aria-invalid="true"' in missing.get_data(as_text=True)
+    other = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="other")
+    assert other.status_code == 422
+    assert "Describe the reason in a few words." in other.get_data(as_text=True)
+    assert _fresh(appointment.id).status is AppointmentStatus.SCHEDULED
+
+    response = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="duplicate")
+
+    assert response.status_code == 200
+    assert ">Cancelled</span>" in response.get_data(as_text=True)
+    fresh = _fresh(appointment.id)
+    assert (fresh.status, fresh.cancellation_reason) == (AppointmentStatus.CANCELLED, "duplicate")
+    assert [b["status"] for b in sim.admin.bookings() if b["uid"] == appointment.calcom_booking_uid] == ["cancelled"]
+
+
+def test_cancel_while_calcom_fails_keeps_the_appointment(htmx, salon, sim):
+    appointment = factories.make_appointment(
+        factories.make_customer(salon.company), salon.service, salon.staff, _start(5)
+    )
+    assert sync_appointment(appointment).synced
+    appointment = _fresh(appointment.id)
+    appointment.sync_status = SyncStatus.FAILED
+    db.session.commit()
+    before = _state(appointment.id)
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", status=503, count=5)
+
+    response = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="duplicate")
+
+    assert response.status_code == 200
+    assert "Nothing was changed here." in response.get_data(as_text=True)
+    assert _state(appointment.id) == before
+
+
+# --- contact -------------------------------------------------------------------------------------------------------
+
+
+def test_contact_with_an_anonymous_caller_id_is_a_422_with_field_errors(htmx, salon, sim):
+    appointment = _technical_failure(salon, sim)
+    before = _state(appointment.id)
+    response = htmx.post(
+        f"/review/{appointment.id}/contact", version=appointment.version, email="", phone="anonymous_1732_9f3a2c"
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="appt-{appointment.id}-phone-error"' in body
+    assert "anonymous caller id" in body
+    assert _state(appointment.id) == before
+
+
+def test_missing_contact_fixed_and_retried_in_one_go(htmx, salon, sim):
+    customer = factories.make_customer(salon.company, "Anonymer Anrufer", email=None, phone="anonymous_1732_9f3a2c")
+    appointment = factories.make_appointment(customer, salon.service, salon.staff, _start(3))
+    result = sync_appointment(appointment)
+    assert result.category is ErrorCategory.MISSING_CONTACT
+    appointment = _fresh(appointment.id)
+
+    response = htmx.post(
+        f"/review/{appointment.id}/contact",
+        version=appointment.version,
+        email="echte.person@kunden-mail.de",
+        phone="",
+        and_retry="1",
+    )
+
+    assert response.status_code == 200
+    assert "status: Contact saved" in _toast(response.get_data(as_text=True))
+    fresh = _fresh(appointment.id)
+    assert (fresh.customer.email, fresh.sync_status) == ("echte.person@kunden-mail.de", SyncStatus.SYNCED)
+
+
+def test_plain_form_post_without_javascript_redirects_to_the_detail_page(client, agent, salon, sim):
+    appointment = _technical_failure(salon, sim)
+    login(client, agent)
+    token = csrf_token(client, "/review")
+    response = client.post(
+        f"/review/{appointment.id}/retry", data={"csrf_token": token, "version": appointment.version}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"/review/{appointment.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Synced: Cal.com booking" in page
