@@ -166,10 +166,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 conn,
                 Customer.__table__,
                 ("id", "company_id", "name", "email", "phone"),
-                (
-                    (i, customer_company(i), f"Customer {i}", f"c{i}@kunden.test", None)
-                    for i in range(1, customers + 1)
-                ),
+                ((i, customer_company(i), f"Customer {i}", f"c{i}@kunden.test", None) for i in range(1, customers + 1)),
             ),
         )
 
@@ -236,11 +233,27 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 conn,
                 Appointment.__table__,
                 (
-                    "id", "company_id", "customer_id", "service_id", "staff_id", "starts_at", "ends_at", "status",
-                    "sync_status", "calcom_booking_uid", "last_error_category", "last_error_message", "attempt_count",
-                    "last_attempt_at", "next_retry_at", "failed_since", "source", "version", "created_at",
+                    "id",
+                    "company_id",
+                    "customer_id",
+                    "service_id",
+                    "staff_id",
+                    "starts_at",
+                    "ends_at",
+                    "status",
+                    "sync_status",
+                    "calcom_booking_uid",
+                    "last_error_category",
+                    "last_error_message",
+                    "attempt_count",
+                    "last_attempt_at",
+                    "next_retry_at",
+                    "failed_since",
+                    "source",
+                    "version",
+                    "created_at",
                     "updated_at",
-                ),  # fmt: skip
+                ),
                 appointment_rows(),
             ),
         )
@@ -275,9 +288,17 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 conn,
                 SyncAttempt.__table__,
                 (
-                    "id", "appointment_id", "operation", "method", "path", "response_status", "succeeded",
-                    "error_category", "latency_ms", "at",
-                ),  # fmt: skip
+                    "id",
+                    "appointment_id",
+                    "operation",
+                    "method",
+                    "path",
+                    "response_status",
+                    "succeeded",
+                    "error_category",
+                    "latency_ms",
+                    "at",
+                ),
                 attempt_rows(),
             ),
         )
@@ -302,8 +323,15 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             lambda: _insert(
                 conn,
                 Call.__table__,
-                ("id", "external_call_id", "company_id", "caller_number", "booking_confirmed", "appointment_id",
-                 "created_at"),  # fmt: skip
+                (
+                    "id",
+                    "external_call_id",
+                    "company_id",
+                    "caller_number",
+                    "booking_confirmed",
+                    "appointment_id",
+                    "created_at",
+                ),
                 call_rows(),
             ),
         )

@@ -1,4 +1,4 @@
-"""covering index for the health dashboard's counts of failed and pending appointments
+"""covering indexes for the health dashboard: failed and pending appointments, attempts per day
 
 Revision ID: 0002
 Revises: 0001
@@ -22,7 +22,11 @@ COLUMNS = [
 
 def upgrade():
     op.create_index('ix_appointment_health', 'appointment', COLUMNS, unique=False)
+    op.create_index(
+        'ix_sync_attempt_at_succeeded_appointment', 'sync_attempt', ['at', 'succeeded', 'appointment_id'], unique=False
+    )
 
 
 def downgrade():
+    op.drop_index('ix_sync_attempt_at_succeeded_appointment', table_name='sync_attempt')
     op.drop_index('ix_appointment_health', table_name='appointment')
