@@ -97,7 +97,7 @@ def measure(app: Flask, client: FlaskClient, path: str, headers: dict[str, str],
     times.sort()
     return {
         "median": statistics.median(times),
-        "p95": times[max(0, int(round(0.95 * len(times))) - 1)],
+        "p95": times[max(0, round(0.95 * len(times)) - 1)],
         "queries": len(statements) / repeat,
         "rows": len(re.findall(r'<tbody id="appt-', response.get_data(as_text=True))),
     }
@@ -120,8 +120,9 @@ def run_size(folder: Path, appointments: int, failed: int, repeat: int) -> list[
         create_user("bench-agent@syncdesk.test", PASSWORD, Role.AGENT, name="Bench Agent", company_id=1)
         busiest_staff = db.session.execute(
             text(
-                "SELECT staff_id FROM appointment WHERE sync_status = 'failed' AND last_error_category = 'HOST_CONFLICT'"
-                " AND staff_id IS NOT NULL GROUP BY staff_id ORDER BY count(*) DESC LIMIT 1"
+                "SELECT staff_id FROM appointment WHERE sync_status = 'failed'"
+                " AND last_error_category = 'HOST_CONFLICT' AND staff_id IS NOT NULL"
+                " GROUP BY staff_id ORDER BY count(*) DESC LIMIT 1"
             )
         ).scalar_one()
     admin = signed_in(app, "bench-admin@syncdesk.test")
