@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,6 +109,8 @@ class HealthFigures:
     ancient: int
     past: int
     desync: int
+    failed_from: date | None = None
+    """Local day of the earliest start among failed appointments, when it has passed; see ``board_filter``."""
     by_category: Sequence[Breakdown] = field(default_factory=list)
     by_staff: Sequence[Breakdown] = field(default_factory=list)
     by_service: Sequence[Breakdown] = field(default_factory=list)
@@ -145,12 +147,30 @@ BOARD_FILTERS: dict[str, dict[str, str]] = {
     "ancient": {"sync_status": "failed", "ancient": "1"},
     "past": {"sync_status": "failed", "past": "1"},
 }
-"""Review-board query parameters selecting exactly the appointments a figure counts."""
+"""Review-board query parameters selecting exactly the appointments a figure counts (see ``board_filter``)."""
+
+_WHOLE_FAILED_SET = frozenset({"failed", "manual_review", "technical"})
 
 
-def breakdown_filter(dimension: str, key: str | int) -> dict[str, str]:
+def board_filter(figure: str, failed_from: date | None) -> dict[str, str]:
+    """The board parameters for a headline figure.
+
+    The board's plain failed view hides appointments whose start has passed (it is the queue of what can still be
+    saved); the dashboard counts them too. When such appointments exist, ``from`` (a local date, the day of the
+    earliest failed start) turns that default off, so the board lists exactly the counted rows.
+    """
+    params = dict(BOARD_FILTERS[figure])
+    if figure in _WHOLE_FAILED_SET and failed_from is not None:
+        params["from"] = failed_from.isoformat()
+    return params
+
+
+def breakdown_filter(dimension: str, key: str | int, failed_from: date | None) -> dict[str, str]:
     """Board filter for one row of a breakdown table (failed appointments of that category, staff or service)."""
-    return {"sync_status": "failed", dimension: str(key)}
+    params = {"sync_status": "failed", dimension: str(key)}
+    if failed_from is not None:
+        params["from"] = failed_from.isoformat()
+    return params
 
 
 # --- The conditions; each figure is one of these, and its board filter must select the same rows. ---------------
@@ -215,7 +235,9 @@ def reporting_zone(session: Session, company_id: int | None) -> str:
     return zone(name).key
 
 
-def open_counts(session: Session, now: datetime, company_id: int | None) -> tuple[dict[str, int], list[Breakdown]]:
+def open_counts(
+    session: Session, now: datetime, company_id: int | None
+) -> tuple[dict[str, int], list[Breakdown], datetime | None]:
     """All headline appointment counters and the failed-by-category table, in one pass.
 
     The failed and pending, not cancelled, appointments are grouped by sync status and category, each group carrying
@@ -230,6 +252,7 @@ def open_counts(session: Session, now: datetime, company_id: int | None) -> tupl
             _count_if(_critical(now)).label("critical"),
             _count_if(_ancient(now)).label("ancient"),
             _count_if(_past(now)).label("past"),
+            func.min(Appointment.starts_at).label("earliest_start"),
         )
         .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), _not_cancelled())
         .group_by(Appointment.sync_status, Appointment.last_error_category)
@@ -238,7 +261,8 @@ def open_counts(session: Session, now: datetime, company_id: int | None) -> tupl
         ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past"), 0
     )
     by_category: list[Breakdown] = []
-    for status, category, count, stuck, critical, ancient, past in session.execute(
+    earliest_failed: datetime | None = None
+    for status, category, count, stuck, critical, ancient, past, earliest in session.execute(
         _scoped(statement, Appointment.company_id, company_id)
     ):
         counts["stuck"] += int(stuck)
@@ -249,6 +273,9 @@ def open_counts(session: Session, now: datetime, company_id: int | None) -> tupl
             counts["pending"] += int(count)
             continue
         counts["failed"] += int(count)
+        if earliest is not None:
+            earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
+            earliest_failed = earliest if earliest_failed is None else min(earliest_failed, earliest)
         if category is not None:
             counts["manual_review" if category.is_business else "technical"] += int(count)
         by_category.append(
@@ -261,7 +288,7 @@ def open_counts(session: Session, now: datetime, company_id: int | None) -> tupl
         )
     kind_order = {"business": 0, "technical": 1, None: 2}
     by_category.sort(key=lambda row: (kind_order[row.kind], -row.count, row.label))
-    return counts, by_category
+    return counts, by_category, earliest_failed
 
 
 def recent_success(session: Session, now: datetime, company_id: int | None) -> Ratio:
@@ -368,7 +395,10 @@ def daily_attempts(session: Session, now: datetime, time_zone: str, company_id: 
 def health_figures(session: Session, now: datetime, company_id: int | None) -> HealthFigures:
     """Everything the dashboard shows, for one moment and one scope."""
     time_zone = reporting_zone(session, company_id)
-    counts, by_category = open_counts(session, now, company_id)
+    counts, by_category, earliest_failed = open_counts(session, now, company_id)
+    failed_from = None
+    if earliest_failed is not None and earliest_failed < now:
+        failed_from = earliest_failed.astimezone(ZoneInfo(time_zone)).date()
     by_staff, by_service = failed_by_staff_and_service(session, company_id)
     return HealthFigures(
         now=now,
@@ -377,6 +407,7 @@ def health_figures(session: Session, now: datetime, company_id: int | None) -> H
         recent_success=recent_success(session, now, company_id),
         attempt_success=attempt_success(session, now, company_id),
         desync=desync_count(session, company_id),
+        failed_from=failed_from,
         by_category=by_category,
         by_staff=by_staff,
         by_service=by_service,

@@ -15,10 +15,10 @@ from ops_ui.extensions import db
 from ops_ui.health import bp
 from ops_ui.health.chart import trend_chart
 from ops_ui.health.metrics import (
-    BOARD_FILTERS,
     DEFINITIONS,
     HealthFigures,
     Ratio,
+    board_filter,
     breakdown_filter,
     desync_calls,
     health_figures,
@@ -35,8 +35,12 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def board_url(figure: str) -> str:
-    return url_for("review.index", **BOARD_FILTERS[figure])
+def board_url(figures: HealthFigures, figure: str) -> str:
+    return url_for("review.index", **board_filter(figure, figures.failed_from))
+
+
+def breakdown_url(figures: HealthFigures, dimension: str, key: str | int) -> str:
+    return url_for("review.index", **breakdown_filter(dimension, key, figures.failed_from))
 
 
 def _figures() -> HealthFigures:
@@ -50,8 +54,8 @@ def index() -> ResponseReturnValue:
         "figures": figures,
         "chart": trend_chart(figures.trend),
         "definitions": DEFINITIONS,
-        "board_url": board_url,
-        "breakdown_url": lambda dimension, key: url_for("review.index", **breakdown_filter(dimension, key)),
+        "board_url": lambda figure: board_url(figures, figure),
+        "breakdown_url": lambda dimension, key: breakdown_url(figures, dimension, key),
     }
     template = "health/_panel.html" if is_htmx_request() else "health/index.html"
     return vary_on_htmx(current_app.make_response(render_template(template, **context)))
@@ -63,7 +67,7 @@ def _ratio(ratio: Ratio) -> dict[str, Any]:
 
 def _json(figures: HealthFigures) -> dict[str, Any]:
     def counted(figure: str, count: int) -> dict[str, Any]:
-        return {"count": count, "definition": DEFINITIONS[figure], "link": board_url(figure)}
+        return {"count": count, "definition": DEFINITIONS[figure], "link": board_url(figures, figure)}
 
     def rows(dimension: str, breakdown: Any) -> list[dict[str, Any]]:
         return [
@@ -72,7 +76,7 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
                 "label": row.label,
                 "kind": row.kind,
                 "count": row.count,
-                "link": url_for("review.index", **breakdown_filter(dimension, row.key)) if row.key else None,
+                "link": breakdown_url(figures, dimension, row.key) if row.key else None,
             }
             for row in breakdown
         ]

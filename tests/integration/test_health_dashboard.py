@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from ops_ui import create_app
 from ops_ui.calcom.categories import ErrorCategory
@@ -29,6 +30,8 @@ from ops_ui.models import (
     SyncOperation,
     SyncStatus,
 )
+from ops_ui.review.filters import parse_filters
+from ops_ui.review.queries import board_page
 from tests.support.auth import login
 from tests.support.factories import (
     make_appointment,
@@ -262,13 +265,14 @@ def test_each_headline_links_to_the_board_filtered_to_its_appointments(app: Flas
     login(client, _manager())
     page = client.get("/health").get_data(as_text=True)
 
+    since = ["2026-11-20"]  # the day of the earliest failed start, which has passed: the board then shows past starts
     expected = {
-        "failed": ({"sync_status": ["failed"]}, "5"),
+        "failed": ({"sync_status": ["failed"], "from": since}, "5"),
         "pending": ({"sync_status": ["pending"]}, "4"),
         "stuck": ({"sync_status": ["stuck"]}, "2"),
         "critical": ({"sync_status": ["failed"], "critical": ["1"]}, "2"),
-        "manual-review": ({"sync_status": ["failed"], "kind": ["business"]}, "3"),
-        "technical": ({"sync_status": ["failed"], "kind": ["technical"]}, "2"),
+        "manual-review": ({"sync_status": ["failed"], "kind": ["business"], "from": since}, "3"),
+        "technical": ({"sync_status": ["failed"], "kind": ["technical"], "from": since}, "2"),
         "ancient": ({"sync_status": ["failed"], "ancient": ["1"]}, "3"),
     }
     for key, (query, value) in expected.items():
@@ -303,22 +307,73 @@ def test_breakdowns_count_failed_by_category_staff_and_service_with_board_links(
     }
     assert [row["kind"] for row in data["by_category"]] == ["business"] * 3 + ["technical"] * 2
     conflict = next(row for row in data["by_category"] if row["key"] == "HOST_CONFLICT")
-    assert _query(conflict["link"]) == {"sync_status": ["failed"], "category": ["HOST_CONFLICT"]}
+    since = ["2026-11-20"]
+    assert _query(conflict["link"]) == {"sync_status": ["failed"], "category": ["HOST_CONFLICT"], "from": since}
 
     assert [(row["label"], row["count"]) for row in data["by_staff"]] == [
         ("Fabian Spitzer", 3),
         ("Anna Berg", 1),
         ("No staff", 1),
     ]
-    assert _query(data["by_staff"][0]["link"]) == {"sync_status": ["failed"], "staff": [str(salon.fabian.id)]}
+    assert _query(data["by_staff"][0]["link"]) == {
+        "sync_status": ["failed"],
+        "staff": [str(salon.fabian.id)],
+        "from": since,
+    }
     assert data["by_staff"][2]["link"] is None
 
     assert [(row["label"], row["count"]) for row in data["by_service"]] == [("Schnitt", 3), ("Dauerwelle", 2)]
-    assert _query(data["by_service"][1]["link"]) == {"sync_status": ["failed"], "service": [str(salon.perm.id)]}
+    assert _query(data["by_service"][1]["link"]) == {
+        "sync_status": ["failed"],
+        "service": [str(salon.perm.id)],
+        "from": since,
+    }
 
     page = client.get("/health").get_data(as_text=True)
-    assert f'href="/review?sync_status=failed&amp;staff={salon.fabian.id}">3</a>' in page
-    assert 'href="/review?sync_status=failed&amp;category=TIMEOUT">1</a>' in page
+    assert f'href="/review?sync_status=failed&amp;staff={salon.fabian.id}&amp;from=2026-11-20">3</a>' in page
+    assert 'href="/review?sync_status=failed&amp;category=TIMEOUT&amp;from=2026-11-20">1</a>' in page
+
+
+def test_every_link_makes_the_board_list_exactly_the_counted_appointments(app: Flask, client: FlaskClient) -> None:
+    """Follows each figure's link through the board's own filter parsing and query, at the dashboard's moment."""
+    salon = build_salon()
+    user = _manager()
+    login(client, user)
+    data = client.get("/health.json").get_json()
+    ids = {name: appointment.id for name, appointment in salon.appointments.items()}
+    expected = {
+        "failed": {"conflict", "invalid", "timeout", "past", "no_staff"},
+        "pending": {"fresh", "forgotten", "retry_later", "retry_overdue"},
+        "stuck": {"forgotten", "retry_overdue"},
+        "critical": {"conflict", "invalid"},
+        "manual_review": {"conflict", "invalid", "past"},
+        "technical": {"timeout", "no_staff"},
+        "ancient": {"invalid", "past", "no_staff"},
+        "past": {"past"},
+    }
+    for figure, names in expected.items():
+        assert data[figure]["count"] == len(names), figure
+        assert _board_ids(user, data[figure]["link"]) == {ids[name] for name in names}, figure
+    for dimension in ("by_category", "by_staff", "by_service"):
+        for row in data[dimension]:
+            if row["link"]:
+                assert len(_board_ids(user, row["link"])) == row["count"], (dimension, row["label"])
+
+
+def _board_ids(user: Any, link: str) -> set[int]:
+    filters = parse_filters(MultiDict(parse_qsl(urlsplit(html.unescape(link)).query)))
+    assert not filters.errors, filters.errors
+    return {appointment.id for appointment in board_page(user, filters, NOW, "Europe/Berlin", limit=1000).appointments}
+
+
+def test_without_past_failures_the_links_keep_the_boards_plain_failed_view(app: Flask, client: FlaskClient) -> None:
+    company = make_company()
+    service = make_service(company)
+    _failed(company, service, None, ErrorCategory.HOST_CONFLICT, starts_at=NOW + timedelta(days=3))
+    login(client, _manager())
+    data = client.get("/health.json").get_json()
+    assert _query(data["failed"]["link"]) == {"sync_status": ["failed"]}
+    assert _query(data["by_service"][0]["link"]) == {"sync_status": ["failed"], "service": [str(service.id)]}
 
 
 def test_lists_behind_success_rate_and_desync_show_exactly_the_counted_rows(app: Flask, client: FlaskClient) -> None:
