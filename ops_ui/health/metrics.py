@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Index, Integer, Select, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
@@ -41,36 +41,6 @@ CRITICAL_WINDOW = timedelta(hours=48)
 ANCIENT_AFTER = timedelta(days=7)
 TECHNICAL_CATEGORIES = frozenset(ErrorCategory) - BUSINESS_CATEGORIES
 HEADLINE_COUNTS = ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past")
-
-TREND_INDEX = Index(
-    "ix_sync_attempt_at_succeeded_appointment", SyncAttempt.at, SyncAttempt.succeeded, SyncAttempt.appointment_id
-)
-"""Lets a company-scoped trend count attempts per day from the index alone, reading the table only to check the
-appointment's company (200 ms → 70 ms at 5 million attempts). Migration 0002; ``ix_sync_attempt_at_succeeded`` is
-its prefix and becomes redundant. Attempts carry no company of their own; storing it on them would make the scoped
-trend as cheap as the unscoped one."""
-
-HEALTH_INDEX = Index(
-    "ix_appointment_health",
-    Appointment.sync_status,
-    Appointment.company_id,
-    Appointment.last_error_category,
-    Appointment.starts_at,
-    Appointment.status,
-    Appointment.failed_since,
-    Appointment.staff_id,
-    Appointment.service_id,
-    Appointment.next_retry_at,
-    Appointment.last_attempt_at,
-    Appointment.created_at,
-)
-"""Covers every column the dashboard reads of failed and pending appointments (migration 0002), so its counts scan
-a few thousand index entries instead of fetching scattered table rows: 130 ms → 15 ms at a million appointments.
-
-Declared with the queries that need it; it attaches itself to the appointment table when this module is imported
-(``create_app`` does, so migrations and their model check see it). It starts with the columns of
-``ix_appointment_review``, which it makes redundant."""
-
 
 @dataclass(frozen=True)
 class Ratio:
