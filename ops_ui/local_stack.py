@@ -6,6 +6,7 @@ Ctrl-C stops the app and the simulator it started.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -49,7 +50,12 @@ def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
     return process
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # so `finally` stops the simulator on kill as on Ctrl-C
     app = create_app()
     INSTANCE_DIR.mkdir(exist_ok=True)
     simulator = None
