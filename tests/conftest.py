@@ -83,5 +83,10 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(app: Flask, app_config: dict[str, object]) -> Iterator[FlaskClient]:
+    """Requests are served by an app instance of their own, as in production: their own app context, `g` and
+    database session. What a view forgets to commit is therefore invisible to the test, as it would be to users."""
+    server = create_app(app_config)
+    yield server.test_client()
+    with server.app_context():
+        db.engine.dispose()

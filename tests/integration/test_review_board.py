@@ -171,7 +171,7 @@ def _cursor_of(body: str) -> str | None:
 
 
 def test_load_more_pages_by_keyset_without_duplicates_or_gaps(app, agent_client, company):
-    app.config["REVIEW_PAGE_SIZE"] = 7
+    agent_client.application.config["REVIEW_PAGE_SIZE"] = 7
     same_start = timedelta(days=2)
     created = [_failed(company, same_start).id for _ in range(5)]  # ties on the start: the id breaks them
     created += [_failed(company, timedelta(days=3, hours=index)).id for index in range(12)]
