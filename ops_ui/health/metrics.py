@@ -193,6 +193,12 @@ def _scoped(statement: Select[Any], column: Any, company_id: int | None) -> Sele
     return statement if company_id is None else statement.where(column == company_id)
 
 
+def _over_open_appointments(statement: Select[Any]) -> Select[Any]:
+    """SQLite, without table statistics, would pick the board's narrower queue index and read every row from the
+    table (65 ms instead of 19 ms at a million appointments); PostgreSQL plans from its statistics and ignores this."""
+    return statement.with_hint(Appointment, "INDEXED BY ix_appointment_health", "sqlite")
+
+
 # --- Queries -----------------------------------------------------------------------------------------------------
 
 
@@ -227,6 +233,7 @@ def open_counts(
         .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), _not_cancelled())
         .group_by(Appointment.sync_status, Appointment.last_error_category)
     )
+    statement = _over_open_appointments(statement)
     counts = dict.fromkeys(
         ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past"), 0
     )
@@ -312,6 +319,7 @@ def failed_by_staff_and_service(session: Session, company_id: int | None) -> tup
         .where(_failed(), _not_cancelled())
         .group_by(Appointment.staff_id, Appointment.service_id)
     )
+    statement = _over_open_appointments(statement)
     per_staff: dict[int | None, int] = {}
     per_service: dict[int, int] = {}
     for staff_id, service_id, count in session.execute(_scoped(statement, Appointment.company_id, company_id)):
