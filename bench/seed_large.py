@@ -171,6 +171,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
         )
 
         created_of: list[int] = [0] * (size.appointments + 1)  # seconds after first_created, for the attempts
+        company_of = bytearray(size.appointments + 1)
         synced_of = bytearray(size.appointments + 1)
 
         def appointment_rows() -> Iterator[tuple[Any, ...]]:
@@ -178,6 +179,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             for ident in range(1, size.appointments + 1):
                 customer = rng.randrange(1, customers + 1)
                 company = customer_company(customer)
+                company_of[ident] = company
                 offset = int((ident - 1) * step + rng.random() * step)
                 created_of[ident] = offset
                 created = first_created + timedelta(seconds=offset)
@@ -272,6 +274,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                     yield (
                         ident,
                         appointment,
+                        company_of[appointment],
                         "create" if nth == 0 else "lookup",
                         "POST" if nth == 0 else "GET",
                         "/v2/bookings",
@@ -290,6 +293,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 (
                     "id",
                     "appointment_id",
+                    "company_id",
                     "operation",
                     "method",
                     "path",

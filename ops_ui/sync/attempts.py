@@ -6,14 +6,15 @@ from datetime import datetime
 
 from ops_ui.calcom.classify import classify
 from ops_ui.calcom.types import Exchange
-from ops_ui.models import SyncAttempt, SyncOperation, utcnow
+from ops_ui.models import Appointment, SyncAttempt, SyncOperation, utcnow
 
 
 class AttemptRecorder:
     """Passed to the client as ``on_exchange``; the caller adds ``attempts`` to its transaction."""
 
-    def __init__(self, appointment_id: int | None, operation: SyncOperation, at: datetime | None = None) -> None:
-        self.appointment_id = appointment_id
+    def __init__(self, appointment: Appointment, operation: SyncOperation, at: datetime | None = None) -> None:
+        self.appointment_id = appointment.id
+        self.company_id = appointment.company_id
         self.operation = operation
         self.at = at
         """Fixed time for every attempt (replaying history); None means the moment of each exchange."""
@@ -24,6 +25,7 @@ class AttemptRecorder:
         self.attempts.append(
             SyncAttempt(
                 appointment_id=self.appointment_id,
+                company_id=self.company_id,
                 operation=self.operation,
                 method=exchange.method,
                 path=exchange.path,

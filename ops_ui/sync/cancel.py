@@ -73,7 +73,7 @@ def cancel(
         return ActionResult(False, ACTION, "The appointment is already cancelled.", appointment)
     reason = cancellation_reason(reason_code, reason_text)
 
-    recorder = AttemptRecorder(appointment.id, SyncOperation.CANCEL)
+    recorder = AttemptRecorder(appointment, SyncOperation.CANCEL)
     uid = appointment.calcom_booking_uid
     if uid is not None:
         failure = cancel_calcom_booking(calcom_client(on_exchange=recorder), recorder, uid, _calcom_reason(reason))

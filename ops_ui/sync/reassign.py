@@ -62,7 +62,7 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
     current_user = appointment.staff.calcom_user_id if appointment.staff else None
     time_zone = appointment.company.time_zone
     day = appointment.starts_at.astimezone(ZoneInfo(time_zone)).date()
-    recorder = AttemptRecorder(appointment.id, SyncOperation.LOOKUP)
+    recorder = AttemptRecorder(appointment, SyncOperation.LOOKUP)
     client = calcom_client(on_exchange=recorder)
     answers: dict[int, tuple[bool, str | None]] = {}
     options: list[Option] = []
@@ -117,7 +117,7 @@ def reassign(
             category=ErrorCategory.PAST_APPOINTMENT,
         )
 
-    recorder = AttemptRecorder(appointment.id, SyncOperation.REASSIGN)
+    recorder = AttemptRecorder(appointment, SyncOperation.REASSIGN)
     client = calcom_client(on_exchange=recorder)
     uid = appointment.calcom_booking_uid
     booking_uid: str | None = None

@@ -70,7 +70,7 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
         return FreeSlots(False, (), time_zone, message=message, category=category)
     first = max(appointment.starts_at.astimezone(zone).date(), now.astimezone(zone).date())
     last = first + timedelta(days=max(1, days) - 1)
-    recorder = AttemptRecorder(appointment.id, SyncOperation.LOOKUP)
+    recorder = AttemptRecorder(appointment, SyncOperation.LOOKUP)
     try:
         slots = calcom_client(on_exchange=recorder).get_slots(
             mapping.calcom_event_type_id,
@@ -115,7 +115,7 @@ def reschedule(
             ACTION, appointment, {"new_start": "That time has already passed; pick a time in the future."}
         )
 
-    recorder = AttemptRecorder(appointment.id, SyncOperation.RESCHEDULE)
+    recorder = AttemptRecorder(appointment, SyncOperation.RESCHEDULE)
     client = calcom_client(on_exchange=recorder)
     uid = _active_uid(appointment)
     if uid is None:

@@ -80,7 +80,7 @@ def sync_appointment(
     if failure:
         return _finish(appointment, [], BookingFailure(failure.category, failure.message), None, actor, now)
 
-    recorder = AttemptRecorder(appointment.id, SyncOperation.CREATE, at=now)
+    recorder = AttemptRecorder(appointment, SyncOperation.CREATE, at=now)
     booking, outcome = _book_once(appointment, mapping, calcom_client(on_exchange=recorder), recorder)
     return _finish(appointment, recorder.attempts, outcome, booking, actor, now)
 

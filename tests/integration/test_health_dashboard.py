@@ -77,6 +77,7 @@ def _attempt(at: datetime, succeeded: bool, appointment: Appointment | None = No
     db.session.add(
         SyncAttempt(
             appointment_id=appointment.id if appointment else None,
+            company_id=appointment.company_id if appointment else None,
             operation=SyncOperation.CREATE,
             method="POST",
             path="/v2/bookings",
