@@ -31,6 +31,7 @@ from ops_ui import create_app
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, Call, Company, Customer, Service, Staff, SyncAttempt
+from ops_ui.sync.tally import rebuild_sqlite_tally
 
 CHUNK = 50_000
 BUSINESS = sorted(category.value for category in BUSINESS_CATEGORIES)
@@ -306,6 +307,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 attempt_rows(),
             ),
         )
+        timed("attempt tally", lambda: rebuild_sqlite_tally(conn))
 
         def call_rows() -> Iterator[tuple[Any, ...]]:
             for ident in range(1, calls + 1):

@@ -11,13 +11,14 @@ than one mixing several.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
@@ -31,9 +32,11 @@ from ops_ui.models import (
     Service,
     Staff,
     SyncAttempt,
+    SyncAttemptTally,
     SyncStatus,
     UTCDateTime,
 )
+from ops_ui.sync.tally import quarter_of
 
 RECENT_WINDOW = timedelta(hours=24)
 STUCK_AFTER = timedelta(minutes=15)
@@ -343,25 +346,31 @@ def _names(session: Session, model: type[Staff] | type[Service], ids: list[int])
 def daily_attempts(session: Session, now: datetime, time_zone: str, company_id: int | None) -> list[DayCount]:
     """Sync attempts per local day over the last 30 days, up to ``now``: succeeded and failed.
 
-    One statement of 30 ``UNION ALL`` parts, one per day, each a range count on a covering index
-    (``ix_sync_attempt_at_succeeded``, or ``ix_sync_attempt_company_at_succeeded`` for one company): ten times faster
-    on SQLite than putting each row in its day with a 30-branch CASE.
+    Whole quarter hours come from ``sync_attempt_tally`` (a few thousand rows instead of millions of attempts); the
+    quarter hour ``now`` falls in is counted from the attempts themselves, so the figure ends exactly at ``now``.
     """
     days = last_days(now, ZoneInfo(time_zone))
-    parts = []
-    for index, day in enumerate(days):
-        part = select(
-            literal(index, Integer).label("day"),
-            _count_if(SyncAttempt.succeeded == true()).label("succeeded"),
-            func.count(SyncAttempt.id).label("total"),
-        ).where(SyncAttempt.at >= day.start, SyncAttempt.at < day.end, SyncAttempt.at <= now)
-        parts.append(_scoped(part, SyncAttempt.company_id, company_id))
-    totals = {int(day): (int(succeeded), int(total)) for day, succeeded, total in session.execute(union_all(*parts))}
-    result = []
-    for index, day in enumerate(days):
-        succeeded, total = totals.get(index, (0, 0))
-        result.append(DayCount(day.date, synced=succeeded, failed=total - succeeded))
-    return result
+    current_quarter = quarter_of(now)
+    tallies = select(SyncAttemptTally.quarter, SyncAttemptTally.succeeded, SyncAttemptTally.failed).where(
+        SyncAttemptTally.quarter >= days[0].start, SyncAttemptTally.quarter < current_quarter
+    )
+    if company_id is not None:
+        tallies = tallies.where(SyncAttemptTally.company_id == company_id)
+    rows = list(session.execute(tallies))
+    latest = select(SyncAttempt.at, SyncAttempt.succeeded).where(
+        SyncAttempt.at >= current_quarter, SyncAttempt.at <= now
+    )
+    rows += [
+        (at, 1, 0) if succeeded else (at, 0, 1)
+        for at, succeeded in session.execute(_scoped(latest, SyncAttempt.company_id, company_id))
+    ]
+    starts = [day.start for day in days]
+    synced, failed = [0] * len(days), [0] * len(days)
+    for moment, succeeded, not_succeeded in rows:
+        index = bisect_right(starts, moment) - 1
+        synced[index] += succeeded
+        failed[index] += not_succeeded
+    return [DayCount(day.date, synced=synced[i], failed=failed[i]) for i, day in enumerate(days)]
 
 
 def health_figures(session: Session, now: datetime, company_id: int | None) -> HealthFigures:

@@ -1,0 +1,64 @@
+"""Keeps ``sync_attempt_tally`` in step with ``sync_attempt``: every flush that adds attempts adds their counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ops_ui.models import NO_COMPANY, SyncAttempt, SyncAttemptTally, utcnow
+
+QUARTER_MINUTES = 15
+
+
+def quarter_of(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % QUARTER_MINUTES, second=0, microsecond=0)
+
+
+@event.listens_for(Session, "before_flush")
+def _tally_new_attempts(session: Session, flush_context: Any, instances: Any) -> None:
+    counts: Counter[tuple[int, datetime, bool]] = Counter()
+    for attempt in session.new:
+        if isinstance(attempt, SyncAttempt):
+            if attempt.at is None:
+                attempt.at = utcnow()
+            counts[(attempt.company_id or NO_COMPANY, quarter_of(attempt.at), bool(attempt.succeeded))] += 1
+    if not counts:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for (company_id, quarter, succeeded), number in counts.items():
+        statement = insert(SyncAttemptTally).values(
+            company_id=company_id,
+            quarter=quarter,
+            succeeded=number if succeeded else 0,
+            failed=0 if succeeded else number,
+        )
+        column = SyncAttemptTally.succeeded if succeeded else SyncAttemptTally.failed
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SyncAttemptTally.company_id, SyncAttemptTally.quarter],
+                set_={column.key: column + number},
+            )
+        )
+
+
+def rebuild_sqlite_tally(connection: Connection) -> int:
+    """Recount the tally from scratch on SQLite, after attempts were bulk-inserted without the ORM; returns its rows."""
+    quarter = (
+        "strftime('%Y-%m-%d %H:', at) || printf('%02d', CAST(strftime('%M', at) AS INTEGER) / 15 * 15)"
+        " || '\\:00.000000'"
+    )
+    connection.execute(text("DELETE FROM sync_attempt_tally"))
+    inserted = connection.execute(
+        text(
+            "INSERT INTO sync_attempt_tally (company_id, quarter, succeeded, failed) "
+            f"SELECT coalesce(company_id, {NO_COMPANY}), {quarter}, "
+            "sum(CASE WHEN succeeded THEN 1 ELSE 0 END), sum(CASE WHEN succeeded THEN 0 ELSE 1 END) "
+            "FROM sync_attempt GROUP BY 1, 2"
+        )
+    )
+    return inserted.rowcount
