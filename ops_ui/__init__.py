@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from ops_ui import htmx
 from ops_ui.auth import init_app as init_auth
 from ops_ui.cli import register_cli
-from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config
+from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config, check_production_settings
 from ops_ui.errors import register_error_handlers
 from ops_ui.extensions import csrf, db, login_manager, migrate
 from ops_ui.formatting import register_template_helpers
@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(config)
     app.config["IS_PRODUCTION"] = config.is_production
     app.config.update(overrides or {})
+    check_production_settings(app.config)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     db.init_app(app)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -13,15 +15,36 @@ def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'sync_desk.sqlite'}"
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_CALCOM_API_KEY = "cal_test_syncdesk_local"
+
+
+class InsecureConfiguration(RuntimeError):
+    """Production settings that would let anyone forge a session or that point at the local simulator's key."""
+
+
+def check_production_settings(config: Mapping[str, Any]) -> None:
+    """Refuse to start in production with the development defaults: a known SECRET_KEY signs anyone's session."""
+    if not config.get("IS_PRODUCTION"):
+        return
+    missing = [
+        name
+        for name, default in (("SECRET_KEY", DEV_SECRET_KEY), ("CALCOM_API_KEY", DEV_CALCOM_API_KEY))
+        if not config.get(name) or config[name] == default
+    ]
+    if missing:
+        raise InsecureConfiguration(f"SYNC_DESK_ENV=production needs {' and '.join(missing)} set to real values.")
+
+
 class Config:
     """Read once at start-up; tests pass overrides to create_app()."""
 
     def __init__(self) -> None:
         self.ENV_NAME = os.environ.get("SYNC_DESK_ENV", "development")
-        self.SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", _default_database_url())
         self.CALCOM_API_URL = os.environ.get("CALCOM_API_URL", "http://127.0.0.1:5100")
-        self.CALCOM_API_KEY = os.environ.get("CALCOM_API_KEY", "cal_test_syncdesk_local")
+        self.CALCOM_API_KEY = os.environ.get("CALCOM_API_KEY", DEV_CALCOM_API_KEY)
         self.CALCOM_TIMEOUT_SECONDS = float(os.environ.get("CALCOM_TIMEOUT_SECONDS", "10"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

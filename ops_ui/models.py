@@ -260,7 +260,7 @@ class SyncAttempt(Base):
     error_category: Mapped[ErrorCategory | None] = mapped_column(_enum(ErrorCategory))
     error_message: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
-    request_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

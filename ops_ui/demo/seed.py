@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import requests
 from sqlalchemy import func, select
 
 from ops_ui.auth.service import create_user
@@ -58,9 +59,11 @@ class DemoSummary:
 def seed_demo(admin: SimulatorAdmin, *, reset: bool, is_production: bool, now: datetime | None = None) -> DemoSummary:
     if is_production:
         raise DemoRefused("Refusing to seed demo data: the app is configured for production.")
-    if db.session.scalar(select(func.count(Company.id))):
-        if not reset:
-            raise DemoRefused("Demo data is already present. Run with --reset to wipe it and seed again.")
+    already_seeded = bool(db.session.scalar(select(func.count(Company.id))))
+    if already_seeded and not reset:
+        raise DemoRefused("Demo data is already present. Run with --reset to wipe it and seed again.")
+    _require_simulator(admin)
+    if already_seeded:
         _wipe_local_data()
     admin.reset()
     admin.set_rate_limit(limit=100_000, window_seconds=60, block_seconds=60)
@@ -70,6 +73,16 @@ def seed_demo(admin: SimulatorAdmin, *, reset: bool, is_production: bool, now: d
         admin.clear_clock()
         admin.clear_faults()
         admin.set_rate_limit(limit=120, window_seconds=60, block_seconds=60)
+
+
+def _require_simulator(admin: SimulatorAdmin) -> None:
+    """Nothing is wiped unless CALCOM_API_URL really is the local simulator, never a real Cal.com."""
+    try:
+        admin.health()
+    except requests.RequestException as error:
+        raise DemoRefused(
+            f"No Cal.com simulator answers at {admin.base_url} (start it, or point CALCOM_API_URL at it): {error}"
+        ) from error
 
 
 def _wipe_local_data() -> None:

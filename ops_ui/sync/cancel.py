@@ -16,7 +16,7 @@ from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.gateway import calcom_client
 from ops_ui.sync.locking import audit_event, commit_failure, commit_outcome, load_for_action, snapshot
 from ops_ui.sync.results import ActionResult, invalid_input, refused_by_calcom
-from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure
+from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, find_booking_for
 
 ACTION = "cancel"
 REASONS: dict[str, str] = {
@@ -29,7 +29,7 @@ REASONS: dict[str, str] = {
 """Reason codes in the order the form lists them, with their labels."""
 TEXT_REQUIRED = frozenset({"other"})
 ALREADY_CANCELLED = "because it has been cancelled already"
-TOUCHED = ("status", "cancellation_reason", "sync_status", "last_error_category", "next_retry_at")
+TOUCHED = ("status", "cancellation_reason", "sync_status", "calcom_booking_uid", "last_error_category", "next_retry_at")
 
 
 def reason_problems(reason_code: str | None, reason_text: str | None) -> dict[str, str]:
@@ -74,28 +74,30 @@ def cancel(
     reason = cancellation_reason(reason_code, reason_text)
 
     recorder = AttemptRecorder(appointment, SyncOperation.CANCEL)
-    uid = appointment.calcom_booking_uid
-    if uid is not None:
-        failure = cancel_calcom_booking(calcom_client(on_exchange=recorder), recorder, uid, _calcom_reason(reason))
-        if failure is not None:
-            commit_failure(
-                recorder.attempts,
-                audit_event(
-                    appointment,
-                    actor,
-                    f"{ACTION}_failed",
-                    before=snapshot(appointment, *TOUCHED),
-                    after=None,
-                    note=f"Reason {reason!r}: {failure.message}",
-                    at=now,
-                ),
-            )
-            return refused_by_calcom(ACTION, appointment, failure)
+    client = calcom_client(on_exchange=recorder)
+    uid, failure = _booking_to_cancel(appointment, client, recorder)
+    if uid is not None and failure is None:
+        failure = cancel_calcom_booking(client, recorder, uid, _calcom_reason(reason))
+    if failure is not None:
+        commit_failure(
+            recorder.attempts,
+            audit_event(
+                appointment,
+                actor,
+                f"{ACTION}_failed",
+                before=snapshot(appointment, *TOUCHED),
+                after=None,
+                note=f"Reason {reason!r}: {failure.message}",
+                at=now,
+            ),
+        )
+        return refused_by_calcom(ACTION, appointment, failure)
 
     def apply(row: Appointment) -> AuditEvent:
         before = snapshot(row, *TOUCHED)
         row.status = AppointmentStatus.CANCELLED
         row.cancellation_reason = reason
+        row.calcom_booking_uid = uid
         row.sync_status = SyncStatus.SYNCED
         row.last_error_category = None
         row.last_error_message = None
@@ -107,6 +109,17 @@ def cancel(
     fresh = commit_outcome(appointment, recorder.attempts, apply)
     where = f" and Cal.com booking {uid} cancelled" if uid else " (there was no Cal.com booking)"
     return ActionResult(True, ACTION, f"Appointment cancelled{where}.", fresh, booking_uid=uid)
+
+
+def _booking_to_cancel(
+    appointment: Appointment, client: CalcomClient, recorder: AttemptRecorder
+) -> tuple[str | None, BookingFailure | None]:
+    """The uid to cancel in Cal.com. Without a recorded uid, a create whose answer was lost may still have booked:
+    look for it first, so cancelling here never leaves a live booking behind in Cal.com."""
+    if appointment.calcom_booking_uid is not None or appointment.last_error_category not in ANSWER_MAY_BE_LOST:
+        return appointment.calcom_booking_uid, None
+    booking, failure = find_booking_for(appointment, client, recorder)
+    return (booking.uid if booking else None), failure
 
 
 def cancel_calcom_booking(

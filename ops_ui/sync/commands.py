@@ -8,8 +8,15 @@ import click
 from flask.cli import AppGroup
 
 from ops_ui.sync.due import sync_due
+from ops_ui.sync.service import SyncResult
 
 sync_group = AppGroup("sync", help="Run the sync engine.")
+
+
+def _outcome(result: SyncResult) -> str:
+    if result.synced:
+        return "synced"
+    return result.category.value if result.category else "skipped"
 
 
 @sync_group.command("run-due")
@@ -17,7 +24,7 @@ sync_group = AppGroup("sync", help="Run the sync engine.")
 def run_due_command(limit: int) -> None:
     """Sync new appointments and retry technical failures whose back-off has passed."""
     results = sync_due(limit=limit)
-    outcomes = Counter("synced" if result.synced else result.category.value for result in results)
+    outcomes = Counter(_outcome(result) for result in results)
     click.echo(
         f"{len(results)} appointments tried: "
         + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none due")

@@ -20,6 +20,7 @@ from ops_ui.calcom.types import Booking
 from ops_ui.extensions import db
 from ops_ui.models import (
     Appointment,
+    AppointmentStatus,
     AuditEvent,
     EventTypeMapping,
     SyncAttempt,
@@ -74,6 +75,8 @@ def sync_appointment(
     now = now or datetime.now(UTC)
     if appointment.calcom_booking_uid and appointment.sync_status is SyncStatus.SYNCED:
         return SyncResult(appointment.id, synced=True, booking_uid=appointment.calcom_booking_uid)
+    if appointment.status is not AppointmentStatus.SCHEDULED:
+        return SyncResult(appointment.id, False, message=f"The appointment is {appointment.status.value}; not booked.")
 
     mapping = mapping_for(appointment)
     failure = precheck(appointment, mapping, now)
@@ -220,12 +223,52 @@ def _finish(
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        appointment = db.session.get(Appointment, appointment_id)
+        appointment = db.session.get(Appointment, appointment_id, populate_existing=True)
+        if _overtaken(appointment):
+            return _keep_concurrent_outcome(appointment, attempts, booking, actor, now)
         _apply(appointment, attempts, failure, booking, actor, now)
         db.session.commit()
     if booking:
         return SyncResult(appointment_id, synced=True, booking_uid=booking.uid)
     return SyncResult(appointment_id, False, None, failure.category, failure.message, failure.http_status)
+
+
+def _overtaken(appointment: Appointment) -> bool:
+    """Someone cancelled the appointment, or another sync booked it, while this sync was talking to Cal.com."""
+    synced = appointment.sync_status is SyncStatus.SYNCED and appointment.calcom_booking_uid is not None
+    return appointment.status is not AppointmentStatus.SCHEDULED or synced
+
+
+def _keep_concurrent_outcome(
+    appointment: Appointment, attempts: list[SyncAttempt], booking: Booking | None, actor: User | None, now: datetime
+) -> SyncResult:
+    """Keep what the other writer decided; a booking this sync made is then surplus and is cancelled in Cal.com."""
+    note = "A concurrent change won: " + (
+        f"the appointment is {appointment.status.value}"
+        if appointment.status is not AppointmentStatus.SCHEDULED
+        else f"it was already booked as {appointment.calcom_booking_uid}"
+    )
+    if booking and booking.uid != appointment.calcom_booking_uid:
+        recorder = AttemptRecorder(appointment, SyncOperation.CANCEL, at=now)
+        try:
+            calcom_client(on_exchange=recorder).cancel_booking(booking.uid, "Duplicate of the booking Sync Desk keeps")
+            note += f"; the surplus booking {booking.uid} was cancelled in Cal.com."
+        except CalcomError as error:
+            note += f"; cancelling the surplus booking {booking.uid} in Cal.com failed, cancel it by hand: {error}"
+        attempts = [*attempts, *recorder.attempts]
+    db.session.add_all(attempts)
+    db.session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            appointment_id=appointment.id,
+            action="sync_discarded",
+            note=note,
+            at=now,
+        )
+    )
+    db.session.commit()
+    kept = appointment.sync_status is SyncStatus.SYNCED and appointment.status is AppointmentStatus.SCHEDULED
+    return SyncResult(appointment.id, kept, appointment.calcom_booking_uid if kept else None, message=note)
 
 
 def _apply(

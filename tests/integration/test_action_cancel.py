@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ops_ui.calcom.client import CalcomClient
-from ops_ui.models import AppointmentStatus, SyncOperation, SyncStatus
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus
 from ops_ui.sync.cancel import cancel
 from ops_ui.sync.locking import StaleAppointment
+from ops_ui.sync.service import sync_appointment
 from tests.integration.test_action_support import (
     TECHNICAL_FAILURES,
     active_bookings,
@@ -128,3 +130,20 @@ def test_cancel_from_a_stale_screen_is_refused(salon, sim):
         cancel(appointment.id, seen, salon.agent, "customer_request")
     assert stale.value.changed_by == "Olga Other"
     assert stale.value.appointment.cancellation_reason == "duplicate"
+
+
+def test_cancel_after_a_lost_create_answer_finds_and_cancels_the_booking_cal_com_made(salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    sim.admin.set_faults(pathPrefix="/v2/bookings", hangAfterCommitSeconds=1.5, count=4)
+    sync_appointment(appointment)  # create and lookup answers both lost: Cal.com booked, we do not know the uid
+    sim.admin.clear_faults()
+    assert state_of(appointment.id)["calcom_booking_uid"] is None
+    [made] = active_bookings(sim)
+    appointment = db.session.get(Appointment, appointment.id, populate_existing=True)
+
+    result = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
+
+    assert result.ok, result.message
+    assert booking(sim, made["uid"])["status"] == "cancelled"
+    assert result.appointment.calcom_booking_uid == made["uid"]
+    assert [a.operation for a in attempts(appointment.id)][-2:] == [SyncOperation.LOOKUP, SyncOperation.CANCEL]

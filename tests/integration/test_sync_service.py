@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AuditEvent, SyncAttempt, SyncOperation, SyncStatus
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncAttempt, SyncOperation, SyncStatus
 from ops_ui.sync.service import METADATA_KEY, sync_appointment
 from tests.support import factories
 from tests.support.salon import Salon, make_synced_salon
@@ -231,3 +232,53 @@ def test_a_synced_appointment_is_never_booked_twice(salon, sim):
 
     assert again.synced
     assert len(_active_bookings(sim)) == 1
+
+
+def test_a_cancelled_appointment_is_never_booked(salon, sim):
+    appointment = _appointment(salon)
+    appointment.status = AppointmentStatus.CANCELLED
+    db.session.commit()
+
+    result = sync_appointment(appointment)
+
+    assert not result.synced and "cancelled" in result.message
+    assert sim.admin.bookings() == []
+    assert _attempts(appointment) == []
+
+
+@pytest.mark.parametrize("meanwhile", ["cancelled", "booked by another sync"])
+def test_a_change_made_while_calcom_was_booking_wins_and_the_surplus_booking_is_cancelled(app, salon, sim, meanwhile):
+    appointment = _appointment(salon)
+    appointment_id = appointment.id
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", hangAfterCommitSeconds=1.0, count=1)
+    app.config["CALCOM_TIMEOUT_SECONDS"] = 5.0
+    outcome = {}
+
+    def sync_in_another_request():
+        with app.app_context():
+            outcome["result"] = sync_appointment(db.session.get(Appointment, appointment_id))
+
+    worker = threading.Thread(target=sync_in_another_request)
+    worker.start()
+    while not sim.admin.bookings():  # Cal.com has booked; its answer is still on the way
+        worker.join(timeout=0.05)
+    if meanwhile == "cancelled":
+        appointment.status = AppointmentStatus.CANCELLED
+    else:
+        appointment.sync_status, appointment.calcom_booking_uid = SyncStatus.SYNCED, "uid-from-the-other-sync"
+    db.session.commit()
+    worker.join()
+
+    db.session.refresh(appointment)
+    [surplus] = sim.admin.bookings()
+    assert surplus["status"] == "cancelled"
+    assert appointment.calcom_booking_uid != surplus["uid"]
+    if meanwhile == "cancelled":
+        assert appointment.status is AppointmentStatus.CANCELLED and not outcome["result"].synced
+    else:
+        assert appointment.calcom_booking_uid == "uid-from-the-other-sync" and outcome["result"].synced
+    audit = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.appointment_id == appointment_id, AuditEvent.action == "sync_discarded")
+    ).one()
+    assert surplus["uid"] in audit.note
+    assert [a.operation for a in _attempts(appointment)][-1] is SyncOperation.CANCEL
