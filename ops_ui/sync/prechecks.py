@@ -8,7 +8,12 @@ from datetime import datetime
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.types import Attendee
 from ops_ui.contact import is_anonymous_phone, normalise_phone, usable_email, usable_phone
-from ops_ui.models import Appointment, EventTypeMapping
+from ops_ui.models import Appointment, Customer, EventTypeMapping
+
+LOCAL_CATEGORIES = frozenset(
+    {ErrorCategory.NO_STAFF, ErrorCategory.NO_EVENT_TYPE, ErrorCategory.PAST_APPOINTMENT, ErrorCategory.MISSING_CONTACT}
+)
+"""Failures decided here, before Cal.com was asked."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,14 @@ def precheck(appointment: Appointment, mapping: EventTypeMapping | None, now: da
             ErrorCategory.PAST_APPOINTMENT,
             f"The appointment started at {appointment.starts_at.isoformat()}; Cal.com does not book the past.",
         )
-    customer = appointment.customer
-    if not usable_email(customer.email) and not usable_phone(customer.phone):
-        return PrecheckFailure(ErrorCategory.MISSING_CONTACT, _missing_contact_message(customer.email, customer.phone))
-    return None
+    return contact_failure(appointment.customer)
+
+
+def contact_failure(customer: Customer) -> PrecheckFailure | None:
+    """Cal.com needs an e-mail or an international phone number; placeholders and caller ids are neither."""
+    if usable_email(customer.email) or usable_phone(customer.phone):
+        return None
+    return PrecheckFailure(ErrorCategory.MISSING_CONTACT, _missing_contact_message(customer.email, customer.phone))
 
 
 def _missing_contact_message(email: str | None, phone: str | None) -> str:

@@ -19,14 +19,13 @@ from sqlalchemy import select
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
-from ops_ui.contact import usable_email, usable_phone
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.cancel import cancel_calcom_booking
 from ops_ui.sync.gateway import calcom_client
 from ops_ui.sync.locking import audit_event, commit_failure, commit_outcome, load_for_action, snapshot
-from ops_ui.sync.prechecks import _missing_contact_message
+from ops_ui.sync.prechecks import contact_failure
 from ops_ui.sync.reschedule import mark_synced
 from ops_ui.sync.results import ActionResult, invalid_input, refused_by_calcom
 from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for
@@ -127,14 +126,14 @@ def reassign(
         found, failure = find_booking_for(appointment, client, recorder)
         uid = found.uid if found else None
     if failure is None and uid is None:
-        customer = appointment.customer
-        if not usable_email(customer.email) and not usable_phone(customer.phone):
+        missing_contact = contact_failure(appointment.customer)
+        if missing_contact:
             return ActionResult(
                 False,
                 ACTION,
-                f"Not sent to Cal.com: {_missing_contact_message(customer.email, customer.phone)}",
+                f"Not sent to Cal.com: {missing_contact.message}",
                 appointment,
-                category=ErrorCategory.MISSING_CONTACT,
+                category=missing_contact.category,
             )
         booking, failure = create_booking_for(
             appointment,

@@ -38,10 +38,6 @@ class ActionResult:
     warning: str | None = None
     field_errors: Mapping[str, str] = field(default_factory=lambda: _NO_ERRORS)
 
-    @property
-    def needs_attention(self) -> bool:
-        return not self.ok or self.warning is not None
-
 
 def refused_by_calcom(action: str, appointment: Appointment, failure: BookingFailure) -> ActionResult:
     """The result for a Cal.com failure: its full message, prefixed so the agent knows who said no."""

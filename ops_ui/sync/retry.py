@@ -12,24 +12,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncStatus, User
 from ops_ui.sync.locking import load_for_action
-from ops_ui.sync.results import ActionResult
-from ops_ui.sync.service import sync_appointment
+from ops_ui.sync.prechecks import LOCAL_CATEGORIES
+from ops_ui.sync.results import ActionResult, calcom_sentence
+from ops_ui.sync.service import BookingFailure, sync_appointment
 
 ACTION = "retry"
-LOCAL_CATEGORIES = frozenset(
-    {
-        ErrorCategory.NO_STAFF,
-        ErrorCategory.NO_EVENT_TYPE,
-        ErrorCategory.PAST_APPOINTMENT,
-        ErrorCategory.MISSING_CONTACT,
-    }
-)
-"""Failures decided by our pre-checks, before Cal.com was asked."""
-
 APPOINTMENT_CHANGES = frozenset({"reschedule", "reassign", "contact_update"})
 """Successful actions that change what a sync sends (time, host/event type, attendee contact)."""
 CUSTOMER_CHANGES = frozenset({"contact_update"})
@@ -56,12 +46,12 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
         return ActionResult(
             True, ACTION, f"Synced: Cal.com booking {outcome.booking_uid}.", fresh, booking_uid=outcome.booking_uid
         )
+    if outcome.category is None:  # overtaken by a concurrent cancel
+        return ActionResult(False, ACTION, outcome.message or "Not synced.", fresh)
     if outcome.category in LOCAL_CATEGORIES:
         message = f"Not sent to Cal.com: {outcome.message}"
-    elif outcome.http_status is not None and 400 <= outcome.http_status < 500:
-        message = f"Cal.com refused: {outcome.message}"
     else:
-        message = f"Cal.com did not confirm ({outcome.category.label.lower()}): {outcome.message}"
+        message = calcom_sentence(BookingFailure(outcome.category, outcome.message or "", outcome.http_status))
     return ActionResult(False, ACTION, message, fresh, category=outcome.category, http_status=outcome.http_status)
 
 
