@@ -14,8 +14,8 @@ from ops_ui.calcom.errors import BadRequestError, CalcomError
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_failure, commit_outcome, load_for_action, snapshot
-from ops_ui.sync.results import ActionResult, invalid_input, refused_by_calcom
+from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.sync.results import ActionResult, invalid_input, record_refusal
 from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, find_booking_for
 
 ACTION = "cancel"
@@ -79,19 +79,9 @@ def cancel(
     if uid is not None and failure is None:
         failure = cancel_calcom_booking(client, recorder, uid, _calcom_reason(reason))
     if failure is not None:
-        commit_failure(
-            recorder.attempts,
-            audit_event(
-                appointment,
-                actor,
-                f"{ACTION}_failed",
-                before=snapshot(appointment, *TOUCHED),
-                after=None,
-                note=f"Reason {reason!r}: {failure.message}",
-                at=now,
-            ),
-        )
-        return refused_by_calcom(ACTION, appointment, failure)
+        before = snapshot(appointment, *TOUCHED)
+        note = f"Reason {reason!r}: {failure.message}"
+        return record_refusal(ACTION, appointment, actor, recorder.attempts, failure, before=before, note=note, at=now)
 
     def apply(row: Appointment) -> AuditEvent:
         before = snapshot(row, *TOUCHED)

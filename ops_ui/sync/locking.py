@@ -116,13 +116,6 @@ def commit_outcome(
     return appointment
 
 
-def commit_failure(attempts: Iterable[SyncAttempt], audit: AuditEvent) -> None:
-    """Store what Cal.com said and that the action failed; the appointment itself is left exactly as it was."""
-    db.session.add_all(list(attempts))
-    db.session.add(audit)
-    db.session.commit()
-
-
 def snapshot(appointment: Appointment, *names: str) -> dict[str, Any]:
     """JSON-safe values of the named appointment fields, for an audit event's before/after."""
     values: dict[str, Any] = {}

@@ -24,10 +24,10 @@ from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeM
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.cancel import cancel_calcom_booking
 from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_failure, commit_outcome, load_for_action, snapshot
+from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
 from ops_ui.sync.prechecks import contact_failure
 from ops_ui.sync.reschedule import mark_synced
-from ops_ui.sync.results import ActionResult, invalid_input, refused_by_calcom
+from ops_ui.sync.results import ActionResult, invalid_input, record_refusal
 from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for
 
 ACTION = "reassign"
@@ -170,19 +170,17 @@ def reassign(
 
     if booking_uid is None:
         assert failure is not None
-        commit_failure(
+        return record_refusal(
+            ACTION,
+            appointment,
+            actor,
             recorder.attempts,
-            audit_event(
-                appointment,
-                actor,
-                f"{ACTION}_failed",
-                before=snapshot(appointment, *TOUCHED),
-                after={"staff_id": new_staff.id},
-                note=f"To {new_staff.name}: {failure.message}",
-                at=now,
-            ),
+            failure,
+            before=snapshot(appointment, *TOUCHED),
+            after={"staff_id": new_staff.id},
+            note=f"To {new_staff.name}: {failure.message}",
+            at=now,
         )
-        return refused_by_calcom(ACTION, appointment, failure)
 
     def apply(row: Appointment) -> AuditEvent:
         before = snapshot(row, *TOUCHED)

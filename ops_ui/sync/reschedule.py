@@ -19,9 +19,9 @@ from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_failure, commit_outcome, load_for_action, snapshot
+from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
 from ops_ui.sync.prechecks import precheck
-from ops_ui.sync.results import ActionResult, calcom_sentence, invalid_input, refused_by_calcom
+from ops_ui.sync.results import ActionResult, calcom_sentence, invalid_input, record_refusal
 from ops_ui.sync.service import (
     ANSWER_MAY_BE_LOST,
     BookingFailure,
@@ -145,11 +145,7 @@ def reschedule(
         assert failure is not None
         before = snapshot(appointment, *TOUCHED)
         note = f"Asked for {new_start.astimezone(UTC).isoformat()}: {failure.message}"
-        commit_failure(
-            recorder.attempts,
-            audit_event(appointment, actor, f"{ACTION}_failed", before=before, after=None, note=note, at=now),
-        )
-        return refused_by_calcom(ACTION, appointment, failure)
+        return record_refusal(ACTION, appointment, actor, recorder.attempts, failure, before=before, note=note, at=now)
 
     def apply(row: Appointment) -> AuditEvent:
         before = snapshot(row, *TOUCHED)

@@ -7,12 +7,16 @@ appointment as it now is (so the view re-renders the row from fresh state, inclu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.models import Appointment
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, SyncAttempt, User
+from ops_ui.sync.locking import audit_event
 from ops_ui.sync.service import BookingFailure
 
 _NO_ERRORS: Mapping[str, str] = MappingProxyType({})
@@ -37,6 +41,25 @@ class ActionResult:
     booking_uid: str | None = None
     warning: str | None = None
     field_errors: Mapping[str, str] = field(default_factory=lambda: _NO_ERRORS)
+
+
+def record_refusal(
+    action: str,
+    appointment: Appointment,
+    actor: User,
+    attempts: Iterable[SyncAttempt],
+    failure: BookingFailure,
+    *,
+    before: dict[str, Any],
+    note: str,
+    at: datetime,
+    after: dict[str, Any] | None = None,
+) -> ActionResult:
+    """Store what Cal.com said and that the action failed, and say so; the appointment stays exactly as it was."""
+    db.session.add_all(list(attempts))
+    db.session.add(audit_event(appointment, actor, f"{action}_failed", before=before, after=after, note=note, at=at))
+    db.session.commit()
+    return refused_by_calcom(action, appointment, failure)
 
 
 def refused_by_calcom(action: str, appointment: Appointment, failure: BookingFailure) -> ActionResult:
