@@ -20,7 +20,7 @@ from ops_ui.models import Role, User
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-PUBLIC_ENDPOINTS = frozenset({"static", "healthz"})
+PUBLIC_ENDPOINTS = frozenset({"static"})
 _PUBLIC_MARK = "_sync_desk_public"
 
 

@@ -1,7 +1,8 @@
 """The dashboard's figures: a handful of aggregate queries, pure functions of (session, now, company scope).
 
 Every headline figure is defined here once, together with the review-board filter that lists exactly the
-appointments it counts, so the number on the dashboard and the rows behind its link cannot drift apart.
+appointments it counts. The conditions themselves (stuck, critical, ancient, past) live in ``ops_ui.queue_rules``,
+which the board filters with too, so the number on the dashboard and the rows behind its link cannot drift apart.
 
 Scope: ``company_id`` limits every figure to one company; ``None`` aggregates all companies (users without a
 company: admins of the whole platform). The trend then uses the time zone of the first company (lowest id), or UTC
@@ -17,15 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui import queue_rules as rules
 from ops_ui.formatting import zone
 from ops_ui.health.trend import DayCount, last_days
 from ops_ui.models import (
     Appointment,
-    AppointmentStatus,
     Call,
     Company,
     Service,
@@ -33,16 +33,12 @@ from ops_ui.models import (
     SyncAttempt,
     SyncAttemptTally,
     SyncStatus,
-    UTCDateTime,
 )
 from ops_ui.sync.tally import quarter_of
 
 RECENT_WINDOW = timedelta(hours=24)
-STUCK_AFTER = timedelta(minutes=15)
-CRITICAL_WINDOW = timedelta(hours=48)
-ANCIENT_AFTER = timedelta(days=7)
-TECHNICAL_CATEGORIES = frozenset(ErrorCategory) - BUSINESS_CATEGORIES
 HEADLINE_COUNTS = ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past")
+"""The appointment counters ``open_counts`` returns, each with a board filter in ``BOARD_FILTERS``."""
 
 
 @dataclass(frozen=True)
@@ -149,43 +145,20 @@ def breakdown_filter(dimension: str, key: str | int, failed_from: date | None) -
 # --- The conditions; each figure is one of these, and its board filter must select the same rows. ---------------
 
 
-def _not_cancelled() -> ColumnElement[bool]:
-    return Appointment.status != AppointmentStatus.CANCELLED
-
-
-def _failed() -> ColumnElement[bool]:
-    return Appointment.sync_status == SyncStatus.FAILED
-
-
-def _pending() -> ColumnElement[bool]:
-    return Appointment.sync_status == SyncStatus.PENDING
-
-
 def _stuck(now: datetime) -> ColumnElement[bool]:
-    """Pending, and the moment it should have been sent is more than 15 minutes past.
-
-    That moment is the planned retry, else the last attempt (pending without a retry planned), else the creation
-    (never attempted). An appointment waiting for a retry planned in an hour is not stuck; one whose retry time
-    passed 15 minutes ago without an attempt is.
-    """
-    due = func.coalesce(
-        Appointment.next_retry_at, Appointment.last_attempt_at, Appointment.created_at, type_=UTCDateTime()
-    )
-    return and_(_pending(), due < now - STUCK_AFTER)
+    return and_(rules.pending(), rules.overdue(now))
 
 
 def _critical(now: datetime) -> ColumnElement[bool]:
-    """Failed and starting within the next 48 hours (not already started)."""
-    return and_(_failed(), Appointment.starts_at >= now, Appointment.starts_at < now + CRITICAL_WINDOW)
+    return and_(rules.failed(), rules.starts_soon(now))
 
 
 def _past(now: datetime) -> ColumnElement[bool]:
-    return and_(_failed(), Appointment.starts_at < now)
+    return and_(rules.failed(), rules.started(now))
 
 
 def _ancient(now: datetime) -> ColumnElement[bool]:
-    """Failed for more than 7 days, or for an appointment whose start has passed (it can never sync as it is)."""
-    return and_(_failed(), or_(Appointment.failed_since < now - ANCIENT_AFTER, Appointment.starts_at < now))
+    return and_(rules.failed(), rules.long_failing(now))
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -233,13 +206,11 @@ def open_counts(
             _count_if(_past(now)).label("past"),
             func.min(Appointment.starts_at).label("earliest_start"),
         )
-        .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), _not_cancelled())
+        .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), rules.not_cancelled())
         .group_by(Appointment.sync_status, Appointment.last_error_category)
     )
     statement = _over_open_appointments(statement)
-    counts = dict.fromkeys(
-        ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past"), 0
-    )
+    counts = dict.fromkeys(HEADLINE_COUNTS, 0)
     by_category: list[Breakdown] = []
     earliest_failed: datetime | None = None
     for status, category, count, stuck, critical, ancient, past, earliest in session.execute(
@@ -315,7 +286,7 @@ def failed_by_staff_and_service(session: Session, company_id: int | None) -> tup
     """Failed, not cancelled, appointments per staff member and per service: one grouped pass, names looked up after."""
     statement = (
         select(Appointment.staff_id, Appointment.service_id, func.count(Appointment.id))
-        .where(_failed(), _not_cancelled())
+        .where(rules.failed(), rules.not_cancelled())
         .group_by(Appointment.staff_id, Appointment.service_id)
     )
     statement = _over_open_appointments(statement)

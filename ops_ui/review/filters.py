@@ -7,25 +7,26 @@ the form (422), never a 500 and never a silently ignored filter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Literal
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
 from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.formatting import CRITICAL_WITHIN_HOURS
 
 SyncView = Literal["failed", "pending", "stuck"]
 Kind = Literal["business", "technical"]
 
 SYNC_VIEWS: tuple[SyncView, ...] = ("failed", "pending", "stuck")
 KINDS: tuple[Kind, ...] = ("business", "technical")
-CRITICAL_WINDOW = timedelta(hours=CRITICAL_WITHIN_HOURS)
-ANCIENT_AFTER = timedelta(days=7)
-STUCK_AFTER = timedelta(minutes=15)
 Q_MAX = 200
+ID = re.compile(r"[0-9]{1,12}")
+"""An id as typed in a URL: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""Dates outside these years are typing mistakes; refusing them keeps the day arithmetic far from its limits."""
 TRUE_VALUES = frozenset({"1", "true", "on", "yes"})
 FALSE_VALUES = frozenset({"", "0", "false", "off", "no"})
 
@@ -153,14 +154,22 @@ def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
     )
 
 
+def is_id(raw: str) -> bool:
+    return ID.fullmatch(raw) is not None
+
+
 def _positive_int(args: MultiDict[str, str], name: str, errors: dict[str, str], message: str) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) <= 0 or len(raw) > 12:
+    if not is_id(raw) or int(raw) <= 0:
         errors[name] = message
         return None
     return int(raw)
+
+
+def _in_range(moment: date) -> bool:
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
 def _date(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> date | None:
@@ -168,10 +177,14 @@ def _date(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> date 
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = "Use a date like 2026-11-24."
         return None
+    if not _in_range(day):
+        errors[name] = f"Use a date between {FIRST_YEAR} and {LAST_YEAR}."
+        return None
+    return day
 
 
 def _flag(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> bool:
@@ -190,9 +203,12 @@ def _cursor(raw: str | None, errors: dict[str, str]) -> Cursor | None:
     start, _, ident = raw.rpartition(",")
     try:
         moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        if moment.tzinfo is None or not ident.isdigit():
+        if moment.tzinfo is None or not is_id(ident):
             raise ValueError(raw)
-    except ValueError:
+        moment = moment.astimezone(UTC)
+        if not _in_range(moment):
+            raise ValueError(raw)
+    except (ValueError, OverflowError):
         errors["after"] = "This page link is damaged; start from the first page."
         return None
-    return Cursor(moment.astimezone(UTC), int(ident))
+    return Cursor(moment, int(ident))

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
+from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.formatting import zone
 from ops_ui.models import (
     Appointment,
-    AppointmentStatus,
     AuditEvent,
     Call,
     Company,
@@ -30,15 +30,12 @@ from ops_ui.models import (
     Service,
     Staff,
     SyncAttempt,
-    SyncStatus,
     User,
-    UTCDateTime,
 )
-from ops_ui.review.filters import ANCIENT_AFTER, CRITICAL_WINDOW, STUCK_AFTER, Cursor, ReviewFilters
+from ops_ui.review.filters import Cursor, ReviewFilters, is_id
 from ops_ui.sync.retry import APPOINTMENT_CHANGES, CUSTOMER_CHANGES
 
 PAGE_SIZE = 50
-TECHNICAL_CATEGORIES = frozenset(set(ErrorCategory) - BUSINESS_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -69,24 +66,22 @@ def _local_midnight(day: date, time_zone: str) -> datetime:
 def _conditions(
     filters: ReviewFilters, now: datetime, time_zone: str, *, with_category: bool = True
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clause of a board view. The sync views match the health dashboard's figures of the same name."""
-    conditions: list[ColumnElement[bool]] = [Appointment.status != AppointmentStatus.CANCELLED]
+    """The WHERE clause of a board view. The sync views and the critical, past and ancient flags are the health
+    dashboard's figures of the same name: both read their conditions from ``ops_ui.queue_rules``."""
+    conditions: list[ColumnElement[bool]] = [rules.not_cancelled()]
     if filters.sync_status == "failed":
-        conditions.append(Appointment.sync_status == SyncStatus.FAILED)
+        conditions.append(rules.failed())
     else:
-        conditions.append(Appointment.sync_status == SyncStatus.PENDING)
+        conditions.append(rules.pending())
         if filters.sync_status == "stuck":
-            due = func.coalesce(
-                Appointment.next_retry_at, Appointment.last_attempt_at, Appointment.created_at, type_=UTCDateTime()
-            )
-            conditions.append(due < now - STUCK_AFTER)
+            conditions.append(rules.overdue(now))
     if with_category:
         if filters.categories:
             conditions.append(Appointment.last_error_category.in_(filters.categories))
         if filters.kind == "business":
-            conditions.append(Appointment.last_error_category.in_(sorted(BUSINESS_CATEGORIES, key=_value)))
+            conditions.append(rules.business_error())
         elif filters.kind == "technical":
-            conditions.append(Appointment.last_error_category.in_(sorted(TECHNICAL_CATEGORIES, key=_value)))
+            conditions.append(rules.technical_error())
     if filters.staff_id is not None:
         conditions.append(Appointment.staff_id == filters.staff_id)
     if filters.service_id is not None:
@@ -96,20 +91,16 @@ def _conditions(
     if filters.date_to is not None:
         conditions.append(Appointment.starts_at < _local_midnight(filters.date_to + timedelta(days=1), time_zone))
     if filters.critical:
-        conditions += [Appointment.starts_at >= now, Appointment.starts_at < now + CRITICAL_WINDOW]
+        conditions.append(rules.starts_soon(now))
     if filters.past:
-        conditions.append(Appointment.starts_at < now)
+        conditions.append(rules.started(now))
     if filters.ancient:
-        conditions.append(or_(Appointment.failed_since < now - ANCIENT_AFTER, Appointment.starts_at < now))
+        conditions.append(rules.long_failing(now))
     if filters.future_only:
-        conditions.append(Appointment.starts_at >= now)
+        conditions.append(rules.not_started(now))
     if filters.q:
         conditions.append(_text_match(filters.q))
     return conditions
-
-
-def _value(category: ErrorCategory) -> str:
-    return category.value
 
 
 def _text_match(q: str) -> ColumnElement[bool]:
@@ -125,7 +116,7 @@ def _text_match(q: str) -> ColumnElement[bool]:
         ),
     )
     digits = q.removeprefix("#").strip()
-    if digits.isdigit() and len(digits) <= 12:
+    if is_id(digits):
         return or_(Appointment.id == int(digits), customer_matches)
     return customer_matches
 

@@ -493,3 +493,40 @@ def test_empty_database_shows_dashes_not_errors(app: Flask, client: FlaskClient)
     page = client.get("/health").get_data(as_text=True)
     assert _tile(page, "recent-success")[1] == "—"
     assert "No failed appointments." in page
+
+
+def test_dashboard_and_board_read_one_definition_of_stuck_critical_and_ancient(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Change the rules in their one place: each figure and the board rows behind its link move together."""
+    from ops_ui import queue_rules
+    from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS
+
+    monkeypatch.setattr(queue_rules, "STUCK_AFTER", timedelta(minutes=5))
+    monkeypatch.setattr(queue_rules, "CRITICAL_WINDOW", timedelta(hours=12))
+    monkeypatch.setattr(queue_rules, "ANCIENT_AFTER", timedelta(days=1))
+    salon = build_salon()
+    user = _manager()
+    login(client, user)
+    data = client.get("/health.json").get_json()
+    ids = {name: appointment.id for name, appointment in salon.appointments.items()}
+
+    expected = {
+        "stuck": {"fresh", "forgotten", "retry_overdue"},
+        "critical": {"conflict"},
+        "ancient": {"invalid", "timeout", "past", "no_staff"},
+    }
+    for figure, names in expected.items():
+        assert data[figure]["count"] == len(names), figure
+        assert _board_ids(user, data[figure]["link"]) == {ids[name] for name in names}, figure
+    assert set(HEADLINE_COUNTS) == set(BOARD_FILTERS)
+    for figure in HEADLINE_COUNTS:
+        assert data[figure]["count"] == len(_board_ids(user, data[figure]["link"])), figure
+
+
+def test_every_public_endpoint_named_in_the_allow_list_exists(app: Flask) -> None:
+    from ops_ui.auth.permissions import PUBLIC_ENDPOINTS, is_public_endpoint
+
+    assert {endpoint for endpoint in PUBLIC_ENDPOINTS if endpoint not in app.view_functions} == set()
+    assert is_public_endpoint(app, "health.healthz")
+    assert not is_public_endpoint(app, "health.index")

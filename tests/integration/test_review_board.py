@@ -131,6 +131,13 @@ def test_stuck_means_pending_and_overdue_by_more_than_a_quarter_hour(agent_clien
         ("critical=maybe", "critical"),
         ("sync_status=lost", "sync_status"),
         ("after=garbage", "after"),
+        ("staff=%C2%B2", "staff"),
+        ("service=%C2%B2", "service"),
+        ("to=9999-12-31", "to"),
+        ("from=0001-01-01", "from"),
+        ("after=2026-11-24T09:00:00%2B00:00,%C2%B2", "after"),
+        ("after=2026-11-24T09:00:00%2B00:00," + "9" * 30, "after"),
+        ("after=0001-01-01T00:30:00%2B01:00,1", "after"),
     ],
 )
 def test_invalid_filter_values_answer_422_with_the_field_named(agent_client, query, field):
@@ -141,6 +148,15 @@ def test_invalid_filter_values_answer_422_with_the_field_named(agent_client, que
     assert status == 422
     assert f"<strong>{field}</strong>" in fragment
     assert "<html" not in fragment
+
+
+@pytest.mark.parametrize("q", ["²", "#²", "١٢", "9" * 13])
+def test_search_for_something_that_only_looks_like_a_number_is_a_text_search(agent_client, company, q):
+    appointment = _failed(company, customer=make_customer(company, f"Kundin {q}"))
+    for path in ("/review", "/review/counts"):
+        response = agent_client.get(path, query_string={"q": q}, headers=HTMX_HEADERS)
+        assert response.status_code == 200, path
+    assert _ids(agent_client.get("/review", query_string={"q": q}).get_data(as_text=True)) == [appointment.id]
 
 
 def test_filters_apply_live_and_push_the_url(agent_client):

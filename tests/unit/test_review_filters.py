@@ -69,3 +69,27 @@ def test_bad_values_become_field_errors_not_exceptions():
         ]
     )
     assert set(filters.errors) == {"category", "kind", "staff", "from", "past", "q"}
+
+
+def test_non_ascii_digits_in_ids_and_cursors_are_field_errors_not_crashes():
+    # "²" and "١" pass str.isdigit() but int() rejects the first and reads the second as a digit.
+    for value in ("²", "1²", "١٢"):
+        filters = _parse([("staff", value), ("service", value), ("after", f"2026-11-24T09:00:00+00:00,{value}")])
+        assert set(filters.errors) == {"staff", "service", "after"}, value
+        assert (filters.staff_id, filters.service_id, filters.after) == (None, None, None)
+
+
+def test_cursor_id_longer_than_any_real_id_is_an_error():
+    assert "after" in _parse([("after", "2026-11-24T09:00:00+00:00," + "9" * 30)]).errors
+
+
+def test_dates_outside_the_supported_years_are_field_errors():
+    filters = _parse([("from", "0001-01-01"), ("to", "9999-12-31")])
+    assert set(filters.errors) == {"from", "to"}
+    assert (filters.date_from, filters.date_to) == (None, None)
+    assert not _parse([("from", "2000-01-01"), ("to", "2100-12-31")]).errors
+
+
+def test_cursor_outside_the_representable_range_is_an_error():
+    for start in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "1970-01-01T00:00:00+00:00"):
+        assert "after" in _parse([("after", f"{start},1")]).errors, start

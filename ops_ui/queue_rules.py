@@ -1,0 +1,81 @@
+"""When an open appointment counts as stuck, critical, ancient or past, and which errors are technical.
+
+The health dashboard counts with these conditions and the review board filters with them, so a figure and the rows
+behind its link cannot drift apart: change a rule here and both follow. Each function returns one SQL condition on
+``Appointment``; the sync status a figure combines it with stays with the caller (the board picks it from the
+``sync_status`` filter, the dashboard counts failed and pending in one pass).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_
+
+from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.formatting import CRITICAL_WITHIN_HOURS
+from ops_ui.models import Appointment, AppointmentStatus, SyncStatus, UTCDateTime
+
+STUCK_AFTER = timedelta(minutes=15)
+CRITICAL_WINDOW = timedelta(hours=CRITICAL_WITHIN_HOURS)
+ANCIENT_AFTER = timedelta(days=7)
+TECHNICAL_CATEGORIES = frozenset(ErrorCategory) - BUSINESS_CATEGORIES
+
+
+def not_cancelled() -> ColumnElement[bool]:
+    return Appointment.status != AppointmentStatus.CANCELLED
+
+
+def failed() -> ColumnElement[bool]:
+    return Appointment.sync_status == SyncStatus.FAILED
+
+
+def pending() -> ColumnElement[bool]:
+    return Appointment.sync_status == SyncStatus.PENDING
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """What makes a pending appointment stuck: the moment it should have been sent is more than 15 minutes past.
+
+    That moment is the planned retry, else the last attempt (pending without a retry planned), else the creation
+    (never attempted). An appointment waiting for a retry planned in an hour is not stuck; one whose retry time
+    passed 15 minutes ago without an attempt is.
+    """
+    due = func.coalesce(
+        Appointment.next_retry_at, Appointment.last_attempt_at, Appointment.created_at, type_=UTCDateTime()
+    )
+    return due < now - STUCK_AFTER
+
+
+def starts_soon(now: datetime) -> ColumnElement[bool]:
+    """What makes a failed appointment critical: it starts within the next 48 hours (and has not started)."""
+    return and_(not_started(now), Appointment.starts_at < now + CRITICAL_WINDOW)
+
+
+def started(now: datetime) -> ColumnElement[bool]:
+    """What makes a failed appointment past: its start has passed, so it can never sync as it is."""
+    return Appointment.starts_at < now
+
+
+def not_started(now: datetime) -> ColumnElement[bool]:
+    return Appointment.starts_at >= now
+
+
+def long_failing(now: datetime) -> ColumnElement[bool]:
+    """What makes a failed appointment ancient: failing for more than 7 days, or its start has passed."""
+    return or_(Appointment.failed_since < now - ANCIENT_AFTER, started(now))
+
+
+def business_error() -> ColumnElement[bool]:
+    """A refusal a retry repeats: a person must change something (the dashboard's "manual review")."""
+    return Appointment.last_error_category.in_(_sorted(BUSINESS_CATEGORIES))
+
+
+def technical_error() -> ColumnElement[bool]:
+    """A failure the automatic retry should clear (timeout, rate limit, server error …)."""
+    return Appointment.last_error_category.in_(_sorted(TECHNICAL_CATEGORIES))
+
+
+def _sorted(categories: frozenset[ErrorCategory]) -> list[ErrorCategory]:
+    """A stable order, so the same filter always renders the same SQL."""
+    return sorted(categories, key=lambda category: category.value)
