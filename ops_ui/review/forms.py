@@ -6,21 +6,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ops_ui.sync.cancel import REASONS
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
+MAX_INTEGER = 2**31 - 1
+"""The largest value an integer column holds; a bigger number in a form is damaged input (422), not a 500."""
 
 
 class ActionForm(FlaskForm):
-    version = IntegerField(validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, message=VERSION_MESSAGE)])
+    version = IntegerField(
+        validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, max=MAX_INTEGER, message=VERSION_MESSAGE)]
+    )
 
 
 class RetryForm(ActionForm):
-    force = BooleanField("Retry even though the input is unchanged")
+    """Only the version: the warning before repeating a business failure is a confirm dialog in the browser."""
 
 
 class RescheduleForm(ActionForm):
@@ -37,7 +41,13 @@ class RescheduleForm(ActionForm):
 
 
 class ReassignForm(ActionForm):
-    staff_id = IntegerField("Staff member", validators=[InputRequired("Choose a staff member.")])
+    staff_id = IntegerField(
+        "Staff member",
+        validators=[
+            InputRequired("Choose a staff member."),
+            NumberRange(min=1, max=MAX_INTEGER, message="Choose a staff member."),
+        ],
+    )
 
 
 class CancelForm(ActionForm):

@@ -4,9 +4,13 @@ Every action answers the same way: the appointment's board row (``review/_row.ht
 state, swapped in place of the old one, with a toast (out of band) and the ``review-changed`` event so the counts
 re-render. The row stays visible after it was resolved (showing "Synced" or "Cancelled") so the agent sees what
 happened; it is gone on the next load of the board. Status codes: 200 when the service ran (whether Cal.com agreed
-or not: a refusal is an answer to read, and nothing local changed), 422 for input the service refused before
-sending anything (the panel with field errors), 409 when the appointment changed since the screen was rendered
-(the fresh row and who changed it), 403 for managers, 404 for other companies' appointments.
+or not: a refusal is an answer to read; what Cal.com refused is not applied here, but a failed retry does record
+Cal.com's answer as the appointment's last error and counts the attempt), 422 for input the service refused before
+sending anything (the panel with field errors), 409 when the appointment changed since the screen was rendered (the
+fresh row and who changed it), 403 for managers, 404 for other companies' appointments.
+
+Without JavaScript the same forms post, and every answer redirects to the detail page (post/redirect/get) with a
+flash; when the action failed, the URL names its panel (``?panel=cancel``) so the page opens it again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
@@ -114,12 +119,17 @@ def counts() -> ResponseReturnValue:
 
 @bp.get("/<int:appointment_id>")
 def detail(appointment_id: int) -> ResponseReturnValue:
-    """Everything about one appointment: the row (with its actions), calls, every Cal.com exchange, the audit."""
+    """Everything about one appointment: the row (with its actions), calls, every Cal.com exchange, the audit.
+
+    ``?panel=`` opens one of the action panels with the content its own GET would show; it is where a form posted
+    without JavaScript lands when the action failed. An unknown panel, or one the user may not use, is ignored.
+    """
     appointment = _visible(appointment_id)
-    return _html(
-        "review/detail.html",
-        _row_context(appointment) | {"history": history(appointment), "panel": request.args.get("panel")},
-    )
+    context = _row_context(appointment) | {"history": history(appointment)}
+    panel = request.args.get("panel")
+    if panel in PANELS and context["can_act"]:
+        context |= {"panel": panel} | PANELS[panel](appointment, None)
+    return _html("review/detail.html", context)
 
 
 @bp.get("/<int:appointment_id>/row")
@@ -137,7 +147,7 @@ def retry(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
     form = RetryForm()
     if not form.validate():
-        return _invalid(appointment, None, form.errors)
+        return _invalid(appointment, None, form)
     return _run(appointment, lambda: retry_sync(appointment.id, form.version.data, signed_in_user()))
 
 
@@ -145,16 +155,16 @@ def retry(appointment_id: int) -> ResponseReturnValue:
 @require_actor
 def reschedule_panel(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
-    form = RescheduleForm()
     if request.method == "GET":
-        return _panel(appointment, "reschedule", form=form, slots=free_slots(appointment))
+        return _panel(appointment, "reschedule")
+    form = RescheduleForm()
     if not form.validate():
-        return _invalid(appointment, "reschedule", form.errors, form=form, slots=free_slots(appointment))
+        return _invalid(appointment, "reschedule", form)
     return _run(
         appointment,
         lambda: reschedule(appointment.id, form.version.data, signed_in_user(), form.start_at),
         panel="reschedule",
-        panel_context=lambda fresh: {"form": form, "slots": free_slots(fresh)},
+        form=form,
     )
 
 
@@ -162,16 +172,16 @@ def reschedule_panel(appointment_id: int) -> ResponseReturnValue:
 @require_actor
 def reassign_panel(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
-    form = ReassignForm()
     if request.method == "GET":
-        return _panel(appointment, "reassign", form=form, options=reassign_options(appointment))
+        return _panel(appointment, "reassign")
+    form = ReassignForm()
     if not form.validate():
-        return _invalid(appointment, "reassign", form.errors, form=form, options=reassign_options(appointment))
+        return _invalid(appointment, "reassign", form)
     return _run(
         appointment,
         lambda: reassign(appointment.id, form.version.data, signed_in_user(), form.staff_id.data),
         panel="reassign",
-        panel_context=lambda fresh: {"form": form, "options": reassign_options(fresh)},
+        form=form,
     )
 
 
@@ -179,18 +189,18 @@ def reassign_panel(appointment_id: int) -> ResponseReturnValue:
 @require_actor
 def cancel_panel(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
-    form = CancelForm()
     if request.method == "GET":
-        return _panel(appointment, "cancel", form=form)
+        return _panel(appointment, "cancel")
+    form = CancelForm()
     if not form.validate():
-        return _invalid(appointment, "cancel", form.errors, form=form)
+        return _invalid(appointment, "cancel", form)
     return _run(
         appointment,
         lambda: cancel(
             appointment.id, form.version.data, signed_in_user(), form.reason_code.data, form.reason_text.data
         ),
         panel="cancel",
-        panel_context=lambda fresh: {"form": form},
+        form=form,
     )
 
 
@@ -199,16 +209,10 @@ def cancel_panel(appointment_id: int) -> ResponseReturnValue:
 def contact_panel(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
     if request.method == "GET":
-        customer = appointment.customer
-        form = ContactForm(
-            formdata=None,
-            email="" if not customer.email else customer.email,
-            phone="" if not customer.phone else customer.phone,
-        )
-        return _panel(appointment, "contact", form=form)
+        return _panel(appointment, "contact")
     form = ContactForm()
     if not form.validate():
-        return _invalid(appointment, "contact", form.errors, form=form)
+        return _invalid(appointment, "contact", form)
     and_retry = bool(request.form.get("and_retry"))
 
     def save_then_retry() -> ActionResult:
@@ -227,7 +231,40 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
             booking_uid=retried.booking_uid,
         )
 
-    return _run(appointment, save_then_retry, panel="contact", panel_context=lambda fresh: {"form": form})
+    return _run(appointment, save_then_retry, panel="contact", form=form)
+
+
+# --- what each action panel shows --------------------------------------------------------------------------------
+# One builder per panel, used by the panel's GET, by its POST when the action failed (with the submitted form, so
+# the agent's input and its errors stay), and by the detail page's ``?panel=``.
+
+
+def _reschedule_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
+    return {"form": form if form is not None else RescheduleForm(), "slots": free_slots(appointment)}
+
+
+def _reassign_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
+    return {"form": form if form is not None else ReassignForm(), "options": reassign_options(appointment)}
+
+
+def _cancel_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
+    return {"form": form if form is not None else CancelForm()}
+
+
+def _contact_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
+    if form is None:
+        customer = appointment.customer
+        form = ContactForm(formdata=None, email=customer.email or "", phone=customer.phone or "")
+    return {"form": form}
+
+
+PANELS: dict[str, Callable[[Appointment, FlaskForm | None], dict[str, Any]]] = {
+    "reschedule": _reschedule_context,
+    "reassign": _reassign_context,
+    "cancel": _cancel_context,
+    "contact": _contact_context,
+}
+"""The action panels by name (``review/_panel_<name>.html``); nothing else is ever included as a panel."""
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -278,13 +315,12 @@ def _row_response(
     return response
 
 
-def _panel(appointment: Appointment, panel: str, **panel_context: Any) -> Response:
-    return _row_response(appointment, panel=panel, **panel_context)
+def _panel(appointment: Appointment, panel: str) -> Response:
+    return _row_response(appointment, panel=panel, **PANELS[panel](appointment, None))
 
 
-def _invalid(
-    appointment: Appointment, panel: str | None, errors: dict[str, list[str]], **panel_context: Any
-) -> Response:
+def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> Response:
+    errors: dict[str, list[str]] = form.errors
     messages = [message for field_errors in errors.values() for message in field_errors]
     return _row_response(
         appointment,
@@ -292,7 +328,7 @@ def _invalid(
         toast=("error", " ".join(messages) or "Check your input."),
         panel=panel,
         field_errors={name: " ".join(values) for name, values in errors.items()},
-        **panel_context,
+        **(PANELS[panel](appointment, form) if panel else {}),
     )
 
 
@@ -301,7 +337,7 @@ def _run(
     action: Callable[[], ActionResult],
     *,
     panel: str | None = None,
-    panel_context: Callable[[Appointment], dict[str, Any]] | None = None,
+    form: FlaskForm | None = None,
 ) -> Response:
     """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words."""
     try:
@@ -313,7 +349,7 @@ def _run(
     except NotAllowed:
         abort(403)
     fresh = load_row(appointment.id) or result.appointment
-    extra = panel_context(fresh) if panel_context and not result.ok else {}
+    extra = PANELS[panel](fresh, form) if panel and not result.ok else {}
     if result.field_errors:
         return _row_response(
             fresh,

@@ -167,13 +167,14 @@ def test_retry_while_calcom_is_down_shows_the_new_error_in_the_row_never_a_500(h
     assert not [booking for booking in _live(sim) if booking["metadata"]]
 
 
-def test_retry_of_an_unchanged_business_failure_warns_but_can_be_forced(htmx, salon, sim):
+def test_retry_of_an_unchanged_business_failure_asks_for_confirmation_then_retries(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
     body = htmx.get("/review").get_data(as_text=True)
     row = _row_of(body, appointment)
     assert 'hx-confirm="The last error needs a person; retrying unchanged input will fail the same way' in row
+    assert 'name="force"' not in row  # the confirm dialog is the whole warning; the server reads no flag
 
-    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version, force="y")
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
 
     assert response.status_code == 200
     assert "alert: Cal.com refused" in _toast(response.get_data(as_text=True))
@@ -393,3 +394,122 @@ def test_plain_form_post_without_javascript_redirects_to_the_detail_page(client,
     assert response.headers["Location"].startswith(f"/review/{appointment.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Synced: Cal.com booking" in page
+
+
+def test_reassign_to_an_id_beyond_any_integer_column_is_a_422_not_a_500(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    before = _state(appointment.id)
+    response = htmx.post(f"/review/{appointment.id}/reassign", version=appointment.version, staff_id=10**30)
+    assert response.status_code == 422
+    assert 'class="panel-row"' in response.get_data(as_text=True)
+    assert _state(appointment.id) == before
+
+
+@pytest.mark.parametrize("version", [10**30, 2**31])
+def test_a_version_beyond_any_integer_column_is_a_422_not_a_500(htmx, salon, sim, version):
+    appointment = _technical_failure(salon, sim)
+    before = _state(appointment.id)
+    response = htmx.post(f"/review/{appointment.id}/retry", version=version)
+    assert response.status_code == 422
+    assert _state(appointment.id) == before
+
+
+# --- the detail page and the no-JavaScript path ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("panel", "shows"),
+    [
+        ("reschedule", 'name="start" value="'),
+        ("reassign", "Assign to Mia Wagner"),
+        ("cancel", "Confirm cancellation"),
+        ("contact", "Save and retry sync"),
+    ],
+)
+def test_detail_page_opens_the_panel_named_in_the_url_with_its_content(client, agent, salon, sim, panel, shows):
+    appointment = _conflicted(salon, sim, email="erika@kunden-mail.de")
+    login(client, agent)
+    response = client.get(f"/review/{appointment.id}?panel={panel}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="panel-row"' in body
+    assert shows in body
+
+
+@pytest.mark.parametrize("panel", ["bogus", "../x", "../../base", "head", ""])
+def test_detail_page_ignores_a_panel_it_does_not_know(client, agent, salon, sim, panel):
+    appointment = _conflicted(salon, sim)
+    login(client, agent)
+    response = client.get(f"/review/{appointment.id}", query_string={"panel": panel})
+    assert response.status_code == 200
+    assert 'class="panel-row"' not in response.get_data(as_text=True)
+
+
+def test_detail_page_opens_no_panel_for_a_manager(client, salon, sim):
+    appointment = _conflicted(salon, sim)
+    login(client, factories.make_user(Role.MANAGER, company=salon.company))
+    response = client.get(f"/review/{appointment.id}?panel=cancel")
+    assert response.status_code == 200
+    assert 'class="panel-row"' not in response.get_data(as_text=True)
+
+
+def _plain_post(client, agent, path: str, **data: Any):
+    """A browser without JavaScript: the form's own POST, then the redirect it answers with."""
+    login(client, agent)
+    token = csrf_token(client, "/review")
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=True)
+
+
+def test_plain_form_post_with_invalid_input_ends_on_the_detail_page_with_the_panel_and_the_error(
+    client, agent, salon, sim
+):
+    appointment = _conflicted(salon, sim)
+    before = _state(appointment.id)
+
+    response = _plain_post(
+        client, agent, f"/review/{appointment.id}/cancel", version=appointment.version, reason_code=""
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="panel-row"' in body
+    assert "Confirm cancellation" in body
+    assert "Choose why the appointment is cancelled." in body
+    assert _state(appointment.id) == before
+
+
+def test_plain_form_post_refused_by_calcom_ends_on_the_detail_page_with_the_panel_and_why(client, agent, salon, sim):
+    appointment = _conflicted(salon, sim)
+    taken = _start(2, time(12, 45))
+    _book_directly(sim, salon.event_type_id, taken)
+    before = _state(appointment.id)
+
+    response = _plain_post(
+        client, agent, f"/review/{appointment.id}/reschedule", version=appointment.version, start=taken.isoformat()
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="panel-row"' in body
+    assert 'name="start" value="' in body
+    assert "Cal.com refused" in body
+    assert _state(appointment.id) == before
+
+
+def test_plain_form_post_of_an_invalid_contact_ends_on_the_detail_page_with_the_panel(client, agent, salon, sim):
+    appointment = _technical_failure(salon, sim)
+
+    response = _plain_post(
+        client,
+        agent,
+        f"/review/{appointment.id}/contact",
+        version=appointment.version,
+        email="",
+        phone="anonymous_1732_9f3a2c",
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'class="panel-row"' in body
+    assert "Save and retry sync" in body
+    assert "anonymous caller id" in body
