@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
@@ -33,7 +33,6 @@ from ops_ui.models import (
     User,
 )
 from ops_ui.review.filters import Cursor, ReviewFilters, is_id
-from ops_ui.sync.retry import APPOINTMENT_CHANGES, CUSTOMER_CHANGES
 
 PAGE_SIZE = 50
 
@@ -167,43 +166,6 @@ def category_counts(user: User, filters: ReviewFilters, now: datetime, time_zone
     rows = db.session.execute(_scoped(statement, user)).all()
     counts = [CategoryCount(category, int(number)) for category, number in rows]
     return sorted(counts, key=lambda item: (-item.count, item.category.value if item.category else ""))
-
-
-def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
-    """Ids of the appointments whose retry would send Cal.com what it refused for a business reason.
-
-    The rule of ``ops_ui.sync.retry.retry_would_repeat_failure``, for a whole page in one statement (the board must
-    not ask once per row): a business failure with no change to the appointment, or to its customer's contact,
-    since the last attempt.
-    """
-    candidates = [
-        appointment
-        for appointment in appointments
-        if appointment.last_error_category is not None
-        and appointment.last_error_category.is_business
-        and appointment.last_attempt_at is not None
-    ]
-    if not candidates:
-        return set()
-    other = aliased(Appointment)
-    since = AuditEvent.at > Appointment.last_attempt_at
-    own_change = exists().where(
-        AuditEvent.appointment_id == Appointment.id, AuditEvent.action.in_(APPOINTMENT_CHANGES), since
-    )
-    customer_change = exists().where(
-        AuditEvent.appointment_id == other.id,
-        other.customer_id == Appointment.customer_id,
-        AuditEvent.action.in_(CUSTOMER_CHANGES),
-        since,
-    )
-    changed = set(
-        db.session.scalars(
-            select(Appointment.id).where(
-                Appointment.id.in_([appointment.id for appointment in candidates]), own_change | customer_change
-            )
-        )
-    )
-    return {appointment.id for appointment in candidates} - changed
 
 
 def filter_choices(user: User) -> tuple[Sequence[Staff], Sequence[Service]]:

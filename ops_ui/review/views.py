@@ -16,6 +16,7 @@ flash; when the action failed, the URL names its panel (``?panel=cancel``) so th
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,6 @@ from ops_ui.review.queries import (
     filter_choices,
     history,
     load_row,
-    repeat_failure_ids,
 )
 from ops_ui.sync.cancel import cancel
 from ops_ui.sync.contact_update import update_contact
@@ -47,7 +47,7 @@ from ops_ui.sync.locking import AppointmentNotFound, NotAllowed, StaleAppointmen
 from ops_ui.sync.reassign import reassign, reassign_options
 from ops_ui.sync.reschedule import free_slots, reschedule
 from ops_ui.sync.results import ActionResult
-from ops_ui.sync.retry import retry_sync
+from ops_ui.sync.retry import repeat_failure_ids, retry_sync
 
 CHANGED_EVENT = "review-changed"
 RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
@@ -221,15 +221,10 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
         if not saved.ok or not and_retry:
             return saved
         retried = retry_sync(appointment.id, saved.appointment.version, actor)
-        return ActionResult(
-            retried.ok,
-            retried.action,
-            f"{saved.message} {retried.message}",
-            retried.appointment,
-            category=retried.category,
-            http_status=retried.http_status,
-            booking_uid=retried.booking_uid,
-        )
+        if retried.ok:
+            return replace(retried, message=f"{saved.message} {retried.message}")
+        # The contact is saved either way; a failed retry is news about the sync, not a refusal of the edit.
+        return replace(saved, appointment=retried.appointment, warning=f"The retry failed: {retried.message}")
 
     return _run(appointment, save_then_retry, panel="contact", form=form)
 

@@ -8,9 +8,11 @@ Times, staff, booking uid and status are never touched by it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased
 
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncStatus, User
@@ -58,21 +60,43 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
 def retry_would_repeat_failure(appointment: Appointment) -> bool:
     """True when retrying would send Cal.com the same request that it refused for a business reason.
 
-    The UI warns and lets the agent force it: a host may have freed the slot in Cal.com meanwhile, which we cannot
+    The UI warns and lets the agent go ahead: a host may have freed the slot in Cal.com meanwhile, which we cannot
     see. Technical failures (timeouts, 5xx, rate limits) are always worth retrying, so they never warn.
     """
-    category = appointment.last_error_category
-    if category is None or not category.is_business or appointment.last_attempt_at is None:
-        return False
-    since = AuditEvent.at > appointment.last_attempt_at
+    return appointment.id in repeat_failure_ids([appointment])
+
+
+def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
+    """Ids of the appointments whose retry would send Cal.com what it refused for a business reason.
+
+    ``retry_would_repeat_failure`` for a whole page in one statement (the board must not ask once per row): a business
+    failure with no change to the appointment, or to its customer's contact, since the last attempt.
+    """
+    candidates = [
+        appointment
+        for appointment in appointments
+        if appointment.last_error_category is not None
+        and appointment.last_error_category.is_business
+        and appointment.last_attempt_at is not None
+    ]
+    if not candidates:
+        return set()
+    other = aliased(Appointment)
+    since = AuditEvent.at > Appointment.last_attempt_at
     own_change = exists().where(
-        AuditEvent.appointment_id == appointment.id, AuditEvent.action.in_(APPOINTMENT_CHANGES), since
+        AuditEvent.appointment_id == Appointment.id, AuditEvent.action.in_(APPOINTMENT_CHANGES), since
     )
     customer_change = exists().where(
-        AuditEvent.appointment_id == Appointment.id,
-        Appointment.customer_id == appointment.customer_id,
+        AuditEvent.appointment_id == other.id,
+        other.customer_id == Appointment.customer_id,
         AuditEvent.action.in_(CUSTOMER_CHANGES),
         since,
     )
-    changed = db.session.scalar(select(own_change | customer_change))
-    return not changed
+    changed = set(
+        db.session.scalars(
+            select(Appointment.id).where(
+                Appointment.id.in_([appointment.id for appointment in candidates]), own_change | customer_change
+            )
+        )
+    )
+    return {appointment.id for appointment in candidates} - changed

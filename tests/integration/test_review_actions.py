@@ -383,6 +383,29 @@ def test_missing_contact_fixed_and_retried_in_one_go(htmx, salon, sim):
     assert (fresh.customer.email, fresh.sync_status) == ("echte.person@kunden-mail.de", SyncStatus.SYNCED)
 
 
+def test_contact_saved_but_retry_refused_says_the_contact_was_saved(htmx, salon, sim):
+    customer = factories.make_customer(salon.company, "Anonymer Anrufer", email=None, phone="anonymous_1732_9f3a2c")
+    appointment = factories.make_appointment(customer, salon.service, salon.staff, _start(3))
+    sync_appointment(appointment)
+    appointment = _fresh(appointment.id)
+    sim.admin.set_faults(method="POST", status=500, count=1)
+
+    response = htmx.post(
+        f"/review/{appointment.id}/contact",
+        version=appointment.version,
+        email="echte.person@kunden-mail.de",
+        phone="",
+        and_retry="1",
+    )
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Contact saved" in _toast(body)
+    assert "The retry failed" in body and "Nothing was changed here" not in body
+    fresh = _fresh(appointment.id)
+    assert (fresh.customer.email, fresh.sync_status) == ("echte.person@kunden-mail.de", SyncStatus.FAILED)
+
+
 def test_plain_form_post_without_javascript_redirects_to_the_detail_page(client, agent, salon, sim):
     appointment = _technical_failure(salon, sim)
     login(client, agent)
