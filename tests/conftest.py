@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,11 +16,7 @@ from ops_ui import create_app
 from ops_ui.extensions import db
 from ops_ui.models import Base
 
-pytest_plugins = [
-    plugin
-    for plugin in ("tests.support.simulator_fixtures",)
-    if (Path(__file__).parent / "support" / "simulator_fixtures.py").exists()
-]
+pytest_plugins = ["tests.support.simulator_fixtures"]
 
 
 def _reset_schema(url: str) -> None:
