@@ -131,7 +131,7 @@ def snapshot(appointment: Appointment, *names: str) -> dict[str, Any]:
 
 def audit_event(
     appointment: Appointment,
-    actor: User,
+    actor: User | None,
     action: str,
     *,
     before: dict[str, Any] | None,
@@ -139,8 +139,9 @@ def audit_event(
     note: str | None,
     at: datetime,
 ) -> AuditEvent:
+    """``actor`` None is the sync engine acting on its own."""
     return AuditEvent(
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         appointment_id=appointment.id,
         action=action,
         before=before,

@@ -26,9 +26,8 @@ from ops_ui.sync.cancel import cancel_calcom_booking
 from ops_ui.sync.gateway import calcom_client
 from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
 from ops_ui.sync.prechecks import contact_failure
-from ops_ui.sync.reschedule import mark_synced
 from ops_ui.sync.results import ActionResult, invalid_input, record_refusal
-from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for
+from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for, mark_synced
 
 ACTION = "reassign"
 TOUCHED = ("staff_id", "calcom_booking_uid", "sync_status", "last_error_category")

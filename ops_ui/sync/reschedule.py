@@ -16,7 +16,7 @@ from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.calcom.types import Booking
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.gateway import calcom_client
 from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
@@ -28,6 +28,7 @@ from ops_ui.sync.service import (
     create_booking_for,
     find_booking_for,
     mapping_for,
+    mark_synced,
 )
 
 ACTION = "reschedule"
@@ -163,17 +164,6 @@ def reschedule(
         fresh,
         booking_uid=booking.uid,
     )
-
-
-def mark_synced(appointment: Appointment, booking_uid: str) -> None:
-    """Cal.com confirmed a booking for the appointment: it agrees with Cal.com again, errors are history."""
-    appointment.calcom_booking_uid = booking_uid
-    appointment.sync_status = SyncStatus.SYNCED
-    appointment.last_error_category = None
-    appointment.last_error_message = None
-    appointment.last_error_status = None
-    appointment.next_retry_at = None
-    appointment.failed_since = None
 
 
 def _active_uid(appointment: Appointment) -> str | None:

@@ -21,7 +21,6 @@ from ops_ui.extensions import db
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
-    AuditEvent,
     EventTypeMapping,
     SyncAttempt,
     SyncOperation,
@@ -30,6 +29,7 @@ from ops_ui.models import (
 )
 from ops_ui.sync.attempts import AttemptRecorder
 from ops_ui.sync.gateway import calcom_client
+from ops_ui.sync.locking import audit_event
 from ops_ui.sync.prechecks import attendee_for, precheck
 from ops_ui.sync.retry_policy import next_retry_at
 
@@ -257,15 +257,7 @@ def _keep_concurrent_outcome(
             note += f"; cancelling the surplus booking {booking.uid} in Cal.com failed, cancel it by hand: {error}"
         attempts = [*attempts, *recorder.attempts]
     db.session.add_all(attempts)
-    db.session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            appointment_id=appointment.id,
-            action="sync_discarded",
-            note=note,
-            at=now,
-        )
-    )
+    db.session.add(audit_event(appointment, actor, "sync_discarded", before=None, after=None, note=note, at=now))
     db.session.commit()
     kept = appointment.sync_status is SyncStatus.SYNCED and appointment.status is AppointmentStatus.SCHEDULED
     return SyncResult(appointment.id, kept, appointment.calcom_booking_uid if kept else None, message=note)
@@ -283,13 +275,7 @@ def _apply(
     appointment.attempt_count += 1
     appointment.last_attempt_at = now
     if booking:
-        appointment.sync_status = SyncStatus.SYNCED
-        appointment.calcom_booking_uid = booking.uid
-        appointment.last_error_category = None
-        appointment.last_error_message = None
-        appointment.last_error_status = None
-        appointment.next_retry_at = None
-        appointment.failed_since = None
+        mark_synced(appointment, booking.uid)
     else:
         appointment.sync_status = SyncStatus.FAILED
         appointment.last_error_category = failure.category
@@ -305,13 +291,15 @@ def _apply(
         "error_category": failure.category.value if failure else None,
     }
     db.session.add_all(attempts)
-    db.session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            appointment_id=appointment.id,
-            action="sync",
-            before=before,
-            after=after,
-            at=now,
-        )
-    )
+    db.session.add(audit_event(appointment, actor, "sync", before=before, after=after, note=None, at=now))
+
+
+def mark_synced(appointment: Appointment, booking_uid: str) -> None:
+    """Cal.com confirmed a booking for the appointment: it agrees with Cal.com again, errors are history."""
+    appointment.calcom_booking_uid = booking_uid
+    appointment.sync_status = SyncStatus.SYNCED
+    appointment.last_error_category = None
+    appointment.last_error_message = None
+    appointment.last_error_status = None
+    appointment.next_retry_at = None
+    appointment.failed_since = None
