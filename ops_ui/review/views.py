@@ -28,7 +28,7 @@ from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
-from ops_ui.models import Appointment
+from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
 from ops_ui.review import bp
 from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
 from ops_ui.review.forms import CancelForm, ContactForm, ReassignForm, RescheduleForm, RetryForm
@@ -127,9 +127,14 @@ def detail(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
     context = _row_context(appointment) | {"history": history(appointment)}
     panel = request.args.get("panel")
-    if panel in PANELS and context["can_act"]:
+    if panel in PANELS and context["can_act"] and _needs_action(appointment):
         context |= {"panel": panel} | PANELS[panel](appointment, None)
     return _html("review/detail.html", context)
+
+
+def _needs_action(appointment: Appointment) -> bool:
+    """Synced and cancelled appointments show no action panel, so none is built (nor Cal.com asked for slots)."""
+    return appointment.status is not AppointmentStatus.CANCELLED and appointment.sync_status is not SyncStatus.SYNCED
 
 
 @bp.get("/<int:appointment_id>/row")

@@ -16,7 +16,7 @@ from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, Role, SyncStatus, User
+from ops_ui.models import Appointment, AppointmentStatus, Role, SyncAttempt, SyncStatus, User
 from ops_ui.sync.contact_update import update_contact
 from ops_ui.sync.service import sync_appointment
 from tests.support import factories
@@ -466,6 +466,19 @@ def test_detail_page_ignores_a_panel_it_does_not_know(client, agent, salon, sim,
     response = client.get(f"/review/{appointment.id}", query_string={"panel": panel})
     assert response.status_code == 200
     assert 'class="panel-row"' not in response.get_data(as_text=True)
+
+
+def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_nothing(client, agent, salon, sim):
+    appointment = _technical_failure(salon, sim)
+    assert sync_appointment(appointment).synced
+    attempts_before = db.session.query(SyncAttempt).count()
+    login(client, agent)
+
+    response = client.get(f"/review/{appointment.id}?panel=reschedule")
+
+    assert response.status_code == 200
+    assert 'class="panel-row"' not in response.get_data(as_text=True)
+    assert db.session.query(SyncAttempt).count() == attempts_before
 
 
 def test_detail_page_opens_no_panel_for_a_manager(client, salon, sim):
