@@ -54,9 +54,10 @@ def _truncate_all() -> None:
 
 
 @pytest.fixture
-def app_config(migrated_database: str) -> dict[str, object]:
-    """Overrides for create_app(); tests that need Cal.com point CALCOM_API_URL at the simulator."""
-    return {
+def app_config(migrated_database: str, request: pytest.FixtureRequest) -> dict[str, object]:
+    """Overrides for create_app(). Tests marked ``calcom_simulator`` talk to the simulator over loopback HTTP
+    (``timeout=`` sets the client timeout, short where tests make the simulator hang); others reach no Cal.com."""
+    config: dict[str, object] = {
         "SQLALCHEMY_DATABASE_URI": migrated_database,
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -64,6 +65,15 @@ def app_config(migrated_database: str) -> dict[str, object]:
         "CALCOM_API_KEY": "cal_test_unused",
         "CALCOM_TIMEOUT_SECONDS": 2.0,
     }
+    marker = request.node.get_closest_marker("calcom_simulator")
+    if marker:
+        sim = request.getfixturevalue("sim")
+        config |= {
+            "CALCOM_API_URL": sim.base_url,
+            "CALCOM_API_KEY": sim.api_key,
+            "CALCOM_TIMEOUT_SECONDS": marker.kwargs.get("timeout", 2.0),
+        }
+    return config
 
 
 @pytest.fixture

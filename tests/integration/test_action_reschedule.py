@@ -30,9 +30,7 @@ from tests.integration.test_action_support import (
 HOST_BUSY = "User either already has booking at this time or is not available"
 
 
-@pytest.fixture
-def app_config(app_config, sim):
-    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key, "CALCOM_TIMEOUT_SECONDS": 0.5}
+pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from ops_ui.models import Appointment, Call, Service, Staff, SyncAttempt, SyncSt
 HOST_CONFLICT = "User either already has booking at this time or is not available"
 
 
-@pytest.fixture
-def app_config(app_config, sim):
-    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key}
+pytestmark = pytest.mark.calcom_simulator
 
 
 @pytest.fixture

@@ -13,10 +13,7 @@ from ops_ui.sync.due import sync_due
 from tests.support import factories
 from tests.support.salon import make_synced_salon
 
-
-@pytest.fixture
-def app_config(app_config, sim):
-    return {**app_config, "CALCOM_API_URL": sim.base_url, "CALCOM_API_KEY": sim.api_key}
+pytestmark = pytest.mark.calcom_simulator
 
 
 def test_due_pass_books_new_and_backed_off_technical_failures_but_leaves_business_ones(app, sim):
