@@ -16,7 +16,6 @@ flash; when the action failed, the URL names its panel (``?panel=cancel``) so th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +41,7 @@ from ops_ui.review.queries import (
     load_row,
 )
 from ops_ui.sync.cancel import cancel
-from ops_ui.sync.contact_update import update_contact
+from ops_ui.sync.contact_update import update_contact, update_contact_then_retry
 from ops_ui.sync.locking import AppointmentNotFound, NotAllowed, StaleAppointment
 from ops_ui.sync.reassign import reassign, reassign_options
 from ops_ui.sync.reschedule import free_slots, reschedule
@@ -218,20 +217,14 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
     form = ContactForm()
     if not form.validate():
         return _invalid(appointment, "contact", form)
-    and_retry = bool(request.form.get("and_retry"))
-
-    def save_then_retry() -> ActionResult:
-        actor = signed_in_user()
-        saved = update_contact(appointment.id, form.version.data, actor, form.email.data, form.phone.data)
-        if not saved.ok or not and_retry:
-            return saved
-        retried = retry_sync(appointment.id, saved.appointment.version, actor)
-        if retried.ok:
-            return replace(retried, message=f"{saved.message} {retried.message}")
-        # The contact is saved either way; a failed retry is news about the sync, not a refusal of the edit.
-        return replace(saved, appointment=retried.appointment, warning=f"The retry failed: {retried.message}")
-
-    return _run(appointment, save_then_retry, panel="contact", form=form)
+    save = update_contact_then_retry if request.form.get("and_retry") else update_contact
+    actor = signed_in_user()
+    return _run(
+        appointment,
+        lambda: save(appointment.id, form.version.data, actor, form.email.data, form.phone.data),
+        panel="contact",
+        form=form,
+    )
 
 
 # --- what each action panel shows --------------------------------------------------------------------------------

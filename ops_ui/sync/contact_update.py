@@ -7,6 +7,7 @@ is saved. Saving does not call Cal.com; the UI calls ``retry_sync`` next with th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from email_validator import validate_email
@@ -17,6 +18,7 @@ from ops_ui.extensions import db
 from ops_ui.models import Appointment, User
 from ops_ui.sync.locking import StaleAppointment, audit_event, last_change, load_for_action
 from ops_ui.sync.results import ActionResult, invalid_input
+from ops_ui.sync.retry import retry_sync
 
 ACTION = "contact_update"
 NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
@@ -77,3 +79,19 @@ def update_contact(
         raise StaleAppointment(fresh, expected_version, changed_by, changed_at) from None
     saved = ", ".join(part for part in (email, phone) if part)
     return ActionResult(True, ACTION, f"Contact saved for {customer.name}: {saved}.", appointment)
+
+
+def update_contact_then_retry(
+    appointment_id: int, expected_version: int, actor: User, email: str | None, phone: str | None
+) -> ActionResult:
+    """Save the contact and, if that worked, retry the sync at once with the saved version.
+
+    The contact is saved either way; a failed retry is news about the sync (a warning), not a refusal of the edit.
+    """
+    saved = update_contact(appointment_id, expected_version, actor, email, phone)
+    if not saved.ok:
+        return saved
+    retried = retry_sync(appointment_id, saved.appointment.version, actor)
+    if retried.ok:
+        return replace(retried, message=f"{saved.message} {retried.message}")
+    return replace(saved, appointment=retried.appointment, warning=f"The retry failed: {retried.message}")
