@@ -75,4 +75,4 @@ class RateLimiter:
 
 def _ceil(seconds: float) -> int:
     # Cal.com's Redis store reports ceil(ms / 1000); never report 0 while a window or block is still running.
-    return max(1, math.ceil(seconds))
+    return max(1, math.ceil(round(seconds * 1000) / 1000))
