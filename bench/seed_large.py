@@ -30,8 +30,8 @@ from sqlalchemy import Connection, Engine, Index, Table, create_engine, event, t
 from ops_ui import create_app
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
+from ops_ui.health.tally import rebuild_sqlite_tally
 from ops_ui.models import Appointment, Call, Company, Customer, Service, Staff, SyncAttempt
-from ops_ui.sync.tally import rebuild_sqlite_tally
 
 CHUNK = 50_000
 BUSINESS = sorted(category.value for category in BUSINESS_CATEGORIES)

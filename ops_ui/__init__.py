@@ -14,7 +14,7 @@ from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config, check_production_s
 from ops_ui.errors import register_error_handlers
 from ops_ui.extensions import csrf, db, login_manager, migrate
 from ops_ui.formatting import register_template_helpers
-from ops_ui.sync import tally  # noqa: F401  (its flush listener keeps the attempt tally in step)
+from ops_ui.health import tally  # noqa: F401  (its flush listener keeps the attempt tally in step)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH, UserError, create_user, list_users
 from ops_ui.demo.commands import seed_demo_command
+from ops_ui.engine.commands import sync_group
 from ops_ui.models import Role
-from ops_ui.sync.commands import sync_group
 
 users = AppGroup("users", help="Manage Sync Desk accounts.")
 

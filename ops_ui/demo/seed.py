@@ -19,6 +19,8 @@ from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
 from ops_ui.calcom.types import Attendee
 from ops_ui.demo import catalogue
+from ops_ui.engine.booking import sync_appointment
+from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
 from ops_ui.models import (
     Appointment,
@@ -34,8 +36,6 @@ from ops_ui.models import (
     Staff,
     SyncStatus,
 )
-from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.service import sync_appointment
 
 DAYS_BACK = 30
 DAYS_AHEAD = 30

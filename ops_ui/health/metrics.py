@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ops_ui import queue_rules as rules
 from ops_ui.formatting import zone
+from ops_ui.health.tally import quarter_of
 from ops_ui.health.trend import DayCount, last_days
 from ops_ui.models import (
     Appointment,
@@ -34,7 +35,6 @@ from ops_ui.models import (
     SyncAttemptTally,
     SyncStatus,
 )
-from ops_ui.sync.tally import quarter_of
 
 RECENT_WINDOW = timedelta(hours=24)
 HEADLINE_COUNTS = ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past")

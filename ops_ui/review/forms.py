@@ -10,7 +10,7 @@ from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ops_ui.sync.cancel import REASONS
+from ops_ui.actions.cancel import REASONS
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
 MAX_INTEGER = 2**31 - 1

@@ -23,8 +23,15 @@ from flask import Response, abort, current_app, flash, make_response, redirect, 
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
+from ops_ui.actions.cancel import cancel
+from ops_ui.actions.contact import update_contact, update_contact_then_retry
+from ops_ui.actions.reassign import reassign, reassign_options
+from ops_ui.actions.reschedule import free_slots, reschedule
+from ops_ui.actions.results import ActionResult
+from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.engine.claims import AppointmentNotFound, NotAllowed, StaleAppointment
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
@@ -40,13 +47,6 @@ from ops_ui.review.queries import (
     history,
     load_row,
 )
-from ops_ui.sync.cancel import cancel
-from ops_ui.sync.contact_update import update_contact, update_contact_then_retry
-from ops_ui.sync.locking import AppointmentNotFound, NotAllowed, StaleAppointment
-from ops_ui.sync.reassign import reassign, reassign_options
-from ops_ui.sync.reschedule import free_slots, reschedule
-from ops_ui.sync.results import ActionResult
-from ops_ui.sync.retry import repeat_failure_ids, retry_sync
 
 CHANGED_EVENT = "review-changed"
 RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ops_ui.actions.cancel import cancel
 from ops_ui.calcom.client import CalcomClient
+from ops_ui.engine.booking import sync_appointment
+from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus
-from ops_ui.sync.cancel import cancel
-from ops_ui.sync.locking import StaleAppointment
-from ops_ui.sync.service import sync_appointment
 from tests.integration.test_action_support import (
     TECHNICAL_FAILURES,
     active_bookings,

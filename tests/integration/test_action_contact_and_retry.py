@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ops_ui.actions.contact import update_contact
+from ops_ui.actions.retry import retry_sync, retry_would_repeat_failure
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import Customer, SyncStatus
-from ops_ui.sync.contact_update import update_contact
-from ops_ui.sync.locking import StaleAppointment
-from ops_ui.sync.retry import retry_sync, retry_would_repeat_failure
 from tests.integration.test_action_support import (
     active_bookings,
     attempts,

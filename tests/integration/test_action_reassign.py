@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ops_ui.actions.reassign import reassign, reassign_options
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.booking import sync_appointment
+from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import SyncOperation, SyncStatus
-from ops_ui.sync.locking import StaleAppointment
-from ops_ui.sync.reassign import reassign, reassign_options
-from ops_ui.sync.service import sync_appointment
 from tests.integration.test_action_support import (
     LENGTH,
     TECHNICAL_FAILURES,

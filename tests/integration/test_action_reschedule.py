@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ops_ui.actions.reschedule import free_slots, reschedule
+from ops_ui.actions.retry import retry_sync
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.claims import StaleAppointment
 from ops_ui.models import SyncOperation, SyncStatus
-from ops_ui.sync.locking import StaleAppointment
-from ops_ui.sync.reschedule import free_slots, reschedule
-from ops_ui.sync.retry import retry_sync
 from tests.integration.test_action_support import (
     TECHNICAL_FAILURES,
     TIME_ZONE,

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
+from ops_ui.engine.booking import sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, Company, Role, Service, Staff, SyncAttempt, SyncStatus, User
-from ops_ui.sync.service import sync_appointment
 from tests.support import factories
 
 TIME_ZONE = "Europe/Berlin"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ops_ui.extensions import db
 from ops_ui.health.metrics import daily_attempts
+from ops_ui.health.tally import quarter_of, rebuild_sqlite_tally
 from ops_ui.models import NO_COMPANY, SyncAttempt, SyncAttemptTally, SyncOperation
-from ops_ui.sync.tally import quarter_of, rebuild_sqlite_tally
 from tests.support.factories import make_company
 
 NOW = datetime(2026, 11, 20, 12, 7, 30, tzinfo=UTC)

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 
+from ops_ui.actions.contact import update_contact
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
+from ops_ui.engine.booking import sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, Role, SyncAttempt, SyncStatus, User
-from ops_ui.sync.contact_update import update_contact
-from ops_ui.sync.service import sync_appointment
 from tests.support import factories
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
 from tests.support.salon import Salon, make_synced_salon

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.due import sync_due
 from ops_ui.extensions import db
 from ops_ui.models import AppointmentStatus, SyncStatus
-from ops_ui.sync.due import sync_due
 from tests.support import factories
 from tests.support.salon import make_synced_salon
 

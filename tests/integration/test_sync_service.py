@@ -11,9 +11,9 @@ from sqlalchemy import select
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
+from ops_ui.engine.booking import METADATA_KEY, sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncAttempt, SyncOperation, SyncStatus
-from ops_ui.sync.service import METADATA_KEY, sync_appointment
 from tests.support import factories
 from tests.support.salon import Salon, make_synced_salon
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ops_ui.actions.cancel import REASONS, _calcom_reason, cancellation_reason, reason_problems
+from ops_ui.actions.contact import NEED_ONE, contact_problems
+from ops_ui.actions.results import calcom_sentence
 from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.sync.cancel import REASONS, _calcom_reason, cancellation_reason, reason_problems
-from ops_ui.sync.contact_update import NEED_ONE, contact_problems
-from ops_ui.sync.results import calcom_sentence
-from ops_ui.sync.service import BookingFailure
+from ops_ui.engine.booking import BookingFailure
 
 
 @pytest.mark.parametrize("code", sorted(set(REASONS) - {"other"}))

@@ -9,7 +9,7 @@ import pytest
 
 CALCOM = Path(__file__).resolve().parents[2] / "ops_ui" / "calcom"
 CLIENT_MODULES = ["client.py", "errors.py", "types.py", "classify.py", "categories.py"]
-FORBIDDEN = ("flask", "sqlalchemy", "ops_ui.models", "ops_ui.extensions", "ops_ui.sync")
+FORBIDDEN = ("flask", "sqlalchemy", "ops_ui.models", "ops_ui.extensions", "ops_ui.engine", "ops_ui.actions")
 
 
 def imported_modules(path: Path) -> set[str]:

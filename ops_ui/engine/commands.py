@@ -7,8 +7,8 @@ from collections import Counter
 import click
 from flask.cli import AppGroup
 
-from ops_ui.sync.due import sync_due
-from ops_ui.sync.service import SyncResult
+from ops_ui.engine.booking import SyncResult
+from ops_ui.engine.due import sync_due
 
 sync_group = AppGroup("sync", help="Run the sync engine.")
 

@@ -17,6 +17,11 @@ from ops_ui.calcom.classify import classify
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError, RateLimitedError
 from ops_ui.calcom.types import Booking
+from ops_ui.engine.attempts import AttemptRecorder
+from ops_ui.engine.claims import audit_event
+from ops_ui.engine.gateway import calcom_client
+from ops_ui.engine.prechecks import attendee_for, precheck
+from ops_ui.engine.retry_policy import next_retry_at
 from ops_ui.extensions import db
 from ops_ui.models import (
     Appointment,
@@ -27,11 +32,6 @@ from ops_ui.models import (
     SyncStatus,
     User,
 )
-from ops_ui.sync.attempts import AttemptRecorder
-from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event
-from ops_ui.sync.prechecks import attendee_for, precheck
-from ops_ui.sync.retry_policy import next_retry_at
 
 METADATA_KEY = "syncDeskAppointmentId"
 ANSWER_MAY_BE_LOST = frozenset(

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
+from ops_ui.actions.results import ActionResult, calcom_sentence
+from ops_ui.engine.booking import BookingFailure, sync_appointment
+from ops_ui.engine.claims import load_for_action
+from ops_ui.engine.prechecks import LOCAL_CATEGORIES
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncStatus, User
-from ops_ui.sync.locking import load_for_action
-from ops_ui.sync.prechecks import LOCAL_CATEGORIES
-from ops_ui.sync.results import ActionResult, calcom_sentence
-from ops_ui.sync.service import BookingFailure, sync_appointment
 
 ACTION = "retry"
 APPOINTMENT_CHANGES = frozenset({"reschedule", "reassign", "contact_update"})

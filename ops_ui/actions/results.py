@@ -14,10 +14,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.booking import BookingFailure
+from ops_ui.engine.claims import audit_event
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, SyncAttempt, User
-from ops_ui.sync.locking import audit_event
-from ops_ui.sync.service import BookingFailure
 
 _NO_ERRORS: Mapping[str, str] = MappingProxyType({})
 

@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ops_ui.actions.cancel import cancel_calcom_booking
+from ops_ui.actions.results import ActionResult, invalid_input, record_refusal
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
+from ops_ui.engine.attempts import AttemptRecorder
+from ops_ui.engine.booking import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for, mark_synced
+from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.engine.gateway import calcom_client
+from ops_ui.engine.prechecks import contact_failure
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
-from ops_ui.sync.attempts import AttemptRecorder
-from ops_ui.sync.cancel import cancel_calcom_booking
-from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
-from ops_ui.sync.prechecks import contact_failure
-from ops_ui.sync.results import ActionResult, invalid_input, record_refusal
-from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for, mark_synced
 
 ACTION = "reassign"
 TOUCHED = ("staff_id", "calcom_booking_uid", "sync_status", "last_error_category")

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.engine.booking import SyncResult, sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
-from ops_ui.sync.service import SyncResult, sync_appointment
 
 
 def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:

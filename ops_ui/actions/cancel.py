@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ops_ui.actions.results import ActionResult, invalid_input, record_refusal
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import BadRequestError, CalcomError
+from ops_ui.engine.attempts import AttemptRecorder
+from ops_ui.engine.booking import ANSWER_MAY_BE_LOST, BookingFailure, find_booking_for
+from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.engine.gateway import calcom_client
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
-from ops_ui.sync.attempts import AttemptRecorder
-from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
-from ops_ui.sync.results import ActionResult, invalid_input, record_refusal
-from ops_ui.sync.service import ANSWER_MAY_BE_LOST, BookingFailure, find_booking_for
 
 ACTION = "cancel"
 REASONS: dict[str, str] = {

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from email_validator import validate_email
 from sqlalchemy.orm.exc import StaleDataError
 
+from ops_ui.actions.results import ActionResult, invalid_input
+from ops_ui.actions.retry import retry_sync
 from ops_ui.contact import email_problem, normalise_phone, phone_problem
+from ops_ui.engine.claims import StaleAppointment, audit_event, last_change, load_for_action
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, User
-from ops_ui.sync.locking import StaleAppointment, audit_event, last_change, load_for_action
-from ops_ui.sync.results import ActionResult, invalid_input
-from ops_ui.sync.retry import retry_sync
 
 ACTION = "contact_update"
 NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."

@@ -11,18 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ops_ui.actions.results import ActionResult, calcom_sentence, invalid_input, record_refusal
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.calcom.types import Booking
-from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
-from ops_ui.sync.attempts import AttemptRecorder
-from ops_ui.sync.gateway import calcom_client
-from ops_ui.sync.locking import audit_event, commit_outcome, load_for_action, snapshot
-from ops_ui.sync.prechecks import precheck
-from ops_ui.sync.results import ActionResult, calcom_sentence, invalid_input, record_refusal
-from ops_ui.sync.service import (
+from ops_ui.engine.attempts import AttemptRecorder
+from ops_ui.engine.booking import (
     ANSWER_MAY_BE_LOST,
     BookingFailure,
     create_booking_for,
@@ -30,6 +25,11 @@ from ops_ui.sync.service import (
     mapping_for,
     mark_synced,
 )
+from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.engine.gateway import calcom_client
+from ops_ui.engine.prechecks import precheck
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "reschedule"
 DEFAULT_DAYS = 7

@@ -1,0 +1,1 @@
+"""What agents do on the review board, each a short script over the engine's claim and verified writes."""
