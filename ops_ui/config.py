@@ -46,6 +46,8 @@ class Config:
         self.CALCOM_API_URL = os.environ.get("CALCOM_API_URL", "http://127.0.0.1:5100")
         self.CALCOM_API_KEY = os.environ.get("CALCOM_API_KEY", DEV_CALCOM_API_KEY)
         self.CALCOM_TIMEOUT_SECONDS = float(os.environ.get("CALCOM_TIMEOUT_SECONDS", "10"))
+        self.ACTION_DEADLINE_SECONDS = float(os.environ.get("SYNC_DESK_ACTION_DEADLINE_SECONDS", "20"))
+        """All Cal.com calls of one action or sync share it; the web server's timeout must be longer."""
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.ENV_NAME == "production"

@@ -205,6 +205,14 @@ class Appointment(Base):
     failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[AppointmentSource] = mapped_column(_enum(AppointmentSource), default=AppointmentSource.MANUAL)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    """Set while one writer (an agent's action or the engine) talks to Cal.com for this appointment."""
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """A claim older than this was left by a process that died; the next writer may take it over."""
+    uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    uncertain_request: Mapped[str | None] = mapped_column(Text)
+    """A Cal.com write that may have been committed without us seeing the answer; looked up before any other."""
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ops_ui.actions.results import ActionResult, invalid_input, record_refusal
-from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.calcom.client import CalcomClient
-from ops_ui.calcom.errors import BadRequestError, CalcomError
-from ops_ui.engine.attempts import AttemptRecorder
-from ops_ui.engine.booking import ANSWER_MAY_BE_LOST, BookingFailure, find_booking_for
-from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
-from ops_ui.engine.gateway import calcom_client
+from ops_ui.actions.results import ActionResult, invalid_input, store_refusal, unsettled, with_settlement
+from ops_ui.audit import audit_event, snapshot
+from ops_ui.engine.claims import claim, load_for_action
+from ops_ui.engine.writes import Writer
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
 
 ACTION = "cancel"
@@ -28,7 +24,6 @@ REASONS: dict[str, str] = {
 }
 """Reason codes in the order the form lists them, with their labels."""
 TEXT_REQUIRED = frozenset({"other"})
-ALREADY_CANCELLED = "because it has been cancelled already"
 TOUCHED = ("status", "cancellation_reason", "sync_status", "calcom_booking_uid", "last_error_category", "next_retry_at")
 
 
@@ -73,79 +68,36 @@ def cancel(
         return ActionResult(False, ACTION, "The appointment is already cancelled.", appointment)
     reason = cancellation_reason(reason_code, reason_text)
 
-    recorder = AttemptRecorder(appointment, SyncOperation.CANCEL)
-    client = calcom_client(on_exchange=recorder)
-    uid, failure = _booking_to_cancel(appointment, client, recorder)
-    if uid is not None and failure is None:
-        failure = cancel_calcom_booking(client, recorder, uid, _calcom_reason(reason))
-    if failure is not None:
-        before = snapshot(appointment, *TOUCHED)
-        note = f"Reason {reason!r}: {failure.message}"
-        return record_refusal(ACTION, appointment, actor, recorder.attempts, failure, before=before, note=note, at=now)
+    writer = Writer(claim(appointment, expected_version, actor), SyncOperation.CANCEL)
+    row = writer.appointment
+    settlement = writer.settle_earlier_write()
+    if settlement is not None and not settlement.ok:
+        return unsettled(writer, ACTION, settlement)
+    uid = row.calcom_booking_uid
+    if uid is not None:
+        outcome = writer.cancel(uid, _calcom_reason(reason))
+        if not outcome.done:
+            before = snapshot(row, *TOUCHED)
+            return store_refusal(
+                writer, ACTION, actor, outcome, SyncOperation.CANCEL, before=before, note=f"Reason {reason!r}"
+            )
 
-    def apply(row: Appointment) -> AuditEvent:
+    def apply(row: Appointment) -> list[AuditEvent]:
         before = snapshot(row, *TOUCHED)
         row.status = AppointmentStatus.CANCELLED
         row.cancellation_reason = reason
-        row.calcom_booking_uid = uid
         row.sync_status = SyncStatus.SYNCED
         row.last_error_category = None
         row.last_error_message = None
         row.last_error_status = None
         row.next_retry_at = None
         row.failed_since = None
-        return audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)
+        return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)]
 
-    fresh = commit_outcome(appointment, recorder.attempts, apply)
+    fresh = writer.finish(apply)
     where = f" and Cal.com booking {uid} cancelled" if uid else " (there was no Cal.com booking)"
-    return ActionResult(True, ACTION, f"Appointment cancelled{where}.", fresh, booking_uid=uid)
-
-
-def _booking_to_cancel(
-    appointment: Appointment, client: CalcomClient, recorder: AttemptRecorder
-) -> tuple[str | None, BookingFailure | None]:
-    """The uid to cancel in Cal.com. Without a recorded uid, a create whose answer was lost may still have booked:
-    look for it first, so cancelling here never leaves a live booking behind in Cal.com."""
-    if appointment.calcom_booking_uid is not None or appointment.last_error_category not in ANSWER_MAY_BE_LOST:
-        return appointment.calcom_booking_uid, None
-    booking, failure = find_booking_for(appointment, client, recorder)
-    return (booking.uid if booking else None), failure
-
-
-def cancel_calcom_booking(
-    client: CalcomClient, recorder: AttemptRecorder, uid: str, reason: str
-) -> BookingFailure | None:
-    """Cancel one Cal.com booking; None when it is cancelled now (by us, earlier, or by the call whose answer was lost).
-
-    "Already cancelled" is done — unless Cal.com cancelled it by rescheduling it to a new uid: then a live booking
-    exists that we do not know about, and claiming success would hide it.
-    """
-    recorder.operation = SyncOperation.CANCEL
-    try:
-        client.cancel_booking(uid, reason)
-        return None
-    except CalcomError as error:
-        failure = BookingFailure.from_error(error)
-        already = isinstance(error, BadRequestError) and ALREADY_CANCELLED in error.message
-    if not already and failure.category not in ANSWER_MAY_BE_LOST:
-        return failure
-    recorder.operation = SyncOperation.LOOKUP
-    try:
-        booking = client.get_booking(uid)
-    except CalcomError as error:
-        lookup = BookingFailure.from_error(error)
-        message = f"{failure.message}\n\nReading booking {uid} to check failed too: {lookup.message}"
-        return BookingFailure(failure.category, message, failure.http_status, failure.reset_seconds)
-    if booking.rescheduled_to_uid:
-        return BookingFailure(
-            ErrorCategory.UNKNOWN,
-            f"Booking {uid} was rescheduled in Cal.com to booking {booking.rescheduled_to_uid}; that booking is still "
-            "live and this appointment does not know it. Nothing was cancelled.",
-            failure.http_status,
-        )
-    if booking.status == "cancelled":
-        return None
-    return failure
+    message = with_settlement(f"Appointment cancelled{where}.", settlement)
+    return ActionResult(True, ACTION, message, fresh, booking_uid=uid)
 
 
 def _calcom_reason(reason: str) -> str:

@@ -11,14 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from email_validator import validate_email
-from sqlalchemy.orm.exc import StaleDataError
 
 from ops_ui.actions.results import ActionResult, invalid_input
 from ops_ui.actions.retry import retry_sync
+from ops_ui.audit import audit_event
 from ops_ui.contact import email_problem, normalise_phone, phone_problem
-from ops_ui.engine.claims import StaleAppointment, audit_event, last_change, load_for_action
-from ops_ui.extensions import db
-from ops_ui.models import Appointment, User
+from ops_ui.engine.claims import claim, finish, load_for_action
+from ops_ui.models import Appointment, AuditEvent, User
 
 ACTION = "contact_update"
 NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
@@ -60,23 +59,20 @@ def update_contact(
         return invalid_input(ACTION, appointment, problems)
     email = validate_email(email, check_deliverability=False).normalized if email else None
     phone = normalise_phone(phone) if phone else None
-
     customer = appointment.customer
-    before = {"customer_id": customer.id, "email": customer.email, "phone": customer.phone}
     if (customer.email, customer.phone) == (email, phone):
         return ActionResult(True, ACTION, "The contact details were already like this.", appointment)
-    customer.email = email
-    customer.phone = phone
-    appointment.updated_at = now  # bumps the version: screens built on the old contact are stale now
-    after = {"customer_id": customer.id, "email": email, "phone": phone}
-    db.session.add(audit_event(appointment, actor, ACTION, before=before, after=after, note=None, at=now))
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        fresh = db.session.get(Appointment, appointment_id, populate_existing=True)
-        changed_by, changed_at = last_change(fresh)
-        raise StaleAppointment(fresh, expected_version, changed_by, changed_at) from None
+
+    def apply(row: Appointment) -> list[AuditEvent]:
+        person = row.customer
+        before = {"customer_id": person.id, "email": person.email, "phone": person.phone}
+        person.email = email
+        person.phone = phone
+        row.updated_at = now  # the contact is part of what the agent saw: screens built on the old one are stale
+        after = {"customer_id": person.id, "email": email, "phone": phone}
+        return [audit_event(row, actor, ACTION, before=before, after=after, note=None, at=now)]
+
+    appointment = finish(claim(appointment, expected_version, actor), apply)
     saved = ", ".join(part for part in (email, phone) if part)
     return ActionResult(True, ACTION, f"Contact saved for {customer.name}: {saved}.", appointment)
 

@@ -11,21 +11,21 @@ and is the one the customer should keep); the old uid is named loudly in the res
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from ops_ui.actions.cancel import cancel_calcom_booking
-from ops_ui.actions.results import ActionResult, invalid_input, record_refusal
+from ops_ui.actions.availability import free_at
+from ops_ui.actions.results import ActionResult, invalid_input, store_refusal, unsettled, with_settlement
+from ops_ui.audit import audit_event, snapshot
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.engine.attempts import AttemptRecorder
-from ops_ui.engine.booking import ANSWER_MAY_BE_LOST, BookingFailure, create_booking_for, find_booking_for, mark_synced
-from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import contact_failure
+from ops_ui.engine.writes import WriteOutcome, Writer, mark_synced
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
 
@@ -37,10 +37,10 @@ TOUCHED = ("staff_id", "calcom_booking_uid", "sync_status", "last_error_category
 class Option:
     """A staff member the appointment could go to.
 
-    ``free`` means Cal.com offers the appointment's exact start for this person's event type that day. For a
-    round-robin team type that is "some host of the team is free", the best Cal.com's slots can say. A staff record
-    with the same Cal.com user as the current one is the same person: listed (so duplicates are visible) but never
-    free, and ``reassign`` refuses it. ``note`` explains a busy/unknown answer.
+    ``free`` means Cal.com's slots show this person's event type free for the whole appointment (see
+    ``ops_ui.actions.availability``). For a round-robin team type that is "some host of the team is free", the best
+    Cal.com's slots can say. A staff record with the same Cal.com user as the current one is the same person: listed
+    (so duplicates are visible) but never free, and ``reassign`` refuses it. ``note`` explains a busy/unknown answer.
     """
 
     staff: Staff
@@ -58,10 +58,7 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
     """
     now = now or datetime.now(UTC)
     current_user = appointment.staff.calcom_user_id if appointment.staff else None
-    time_zone = appointment.company.time_zone
-    day = appointment.starts_at.astimezone(ZoneInfo(time_zone)).date()
-    recorder = AttemptRecorder(appointment, SyncOperation.LOOKUP)
-    client = calcom_client(on_exchange=recorder)
+    client = calcom_client(on_exchange=AttemptRecorder(appointment, SyncOperation.LOOKUP))
     answers: dict[int, tuple[bool, str | None]] = {}
     options: list[Option] = []
     for staff, mapping in _candidates(appointment):
@@ -74,12 +71,9 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
             options.append(Option(staff, event_type_id, free=False, note="The appointment time has passed."))
             continue
         if event_type_id not in answers:
-            answers[event_type_id] = _offers_start(client, event_type_id, day, appointment.starts_at, time_zone)
+            answers[event_type_id] = _free_for(client, appointment, event_type_id)
         free, note = answers[event_type_id]
         options.append(Option(staff, event_type_id, free=free, note=note))
-    if recorder.attempts:
-        db.session.add_all(recorder.attempts)
-        db.session.commit()
     return options
 
 
@@ -94,13 +88,73 @@ def reassign(
 ) -> ActionResult:
     """Move the appointment to ``staff_id`` once Cal.com confirmed the booking is theirs.
 
-    No booking yet: create one for the new staff's event type (this also resolves a failed sync). A booking of a
-    round-robin type that includes the new staff's Cal.com user: Cal.com's reassign (same uid). Any other booking:
-    create the new one, then cancel the old one (see the module docstring for when that cancel fails). When Cal.com
-    refuses, times out or answers garbage, the appointment keeps staff, uid, status and version.
+    The new staff must be free by Cal.com's slots, as the panel showed. No booking yet: create one for the new
+    staff's event type (this also resolves a failed sync). A booking of a round-robin type that includes the new
+    staff's Cal.com user: Cal.com's reassign (same uid). Any other booking: create the new one, then cancel the old
+    one (see the module docstring for when that cancel fails). When Cal.com refuses, times out or answers garbage,
+    the appointment keeps staff, uid and status.
     """
     now = now or datetime.now(UTC)
     appointment = load_for_action(appointment_id, expected_version, actor)
+    refusal = _refusal_before_asking(appointment, staff_id, now)
+    if refusal is not None:
+        return refusal
+    new_staff, mapping, _ = _target(appointment, staff_id)
+    assert new_staff is not None and mapping is not None
+
+    writer = Writer(claim(appointment, expected_version, actor), SyncOperation.REASSIGN)
+    row = writer.appointment
+    settlement = writer.settle_earlier_write()
+    if settlement is not None and not settlement.ok:
+        return unsettled(writer, ACTION, settlement)
+    free, note = _free_for(writer.client, row, mapping.calcom_event_type_id)
+    if not free:
+        writer.finish(lambda row: [])
+        busy = f"{new_staff.name} is not free at this time in Cal.com: {note}"
+        return invalid_input(ACTION, db.session.get(Appointment, row.id) or row, {"staff_id": busy})
+    old_uid = row.calcom_booking_uid
+    if old_uid is None and (missing := contact_failure(row.customer)) is not None:
+        fresh = writer.finish(lambda row: [])
+        return ActionResult(False, ACTION, f"Not sent to Cal.com: {missing.message}", fresh, category=missing.category)
+
+    operation, outcome, warning = _move_booking(writer, old_uid, new_staff, mapping, reason)
+    if not outcome.done:
+        before = snapshot(row, *TOUCHED)
+        return store_refusal(
+            writer, ACTION, actor, outcome, operation, before=before, after={"staff_id": new_staff.id},
+            note=f"To {new_staff.name}",
+        )  # fmt: skip
+    booking_uid = outcome.booking.uid if outcome.booking else old_uid
+    assert booking_uid is not None
+
+    def apply(row: Appointment) -> list[AuditEvent]:
+        before = snapshot(row, *TOUCHED)
+        row.staff_id = new_staff.id
+        mark_synced(row, booking_uid)
+        events = []
+        if warning:
+            events.append(
+                audit_event(
+                    row, actor, "cancel_old_booking_failed", before={"calcom_booking_uid": old_uid}, after=None,
+                    note=warning, at=now,
+                )
+            )  # fmt: skip
+        note = "\n".join(text for text in (reason, warning) if text) or None
+        events.append(audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=note, at=now))
+        return events
+
+    fresh = writer.finish(apply)
+    how = (
+        f"Cal.com booking {booking_uid} reassigned" if booking_uid == old_uid else f"new Cal.com booking {booking_uid}"
+    )
+    message = with_settlement(f"Reassigned to {new_staff.name}; {how}.", settlement)
+    if warning:
+        message = f"{message} {warning}"
+    return ActionResult(True, ACTION, message, fresh, booking_uid=booking_uid, warning=warning)
+
+
+def _refusal_before_asking(appointment: Appointment, staff_id: int, now: datetime) -> ActionResult | None:
+    """Why the reassignment cannot even be tried (nothing is claimed or sent), or None."""
     if appointment.status is AppointmentStatus.CANCELLED:
         return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be reassigned.", appointment)
     new_staff, mapping, problem = _target(appointment, staff_id)
@@ -114,94 +168,41 @@ def reassign(
             appointment,
             category=ErrorCategory.PAST_APPOINTMENT,
         )
+    return None
 
-    recorder = AttemptRecorder(appointment, SyncOperation.REASSIGN)
-    client = calcom_client(on_exchange=recorder)
-    uid = appointment.calcom_booking_uid
-    booking_uid: str | None = None
-    failure: BookingFailure | None = None
-    warning: str | None = None
-    if uid is None and appointment.last_error_category in ANSWER_MAY_BE_LOST:
-        found, failure = find_booking_for(appointment, client, recorder)
-        uid = found.uid if found else None
-    if failure is None and uid is None:
-        missing_contact = contact_failure(appointment.customer)
-        if missing_contact:
-            return ActionResult(
-                False,
-                ACTION,
-                f"Not sent to Cal.com: {missing_contact.message}",
-                appointment,
-                category=missing_contact.category,
-            )
-        booking, failure = create_booking_for(
-            appointment,
-            event_type_id=mapping.calcom_event_type_id,
-            start=appointment.starts_at,
-            client=client,
-            recorder=recorder,
-        )
-        booking_uid = booking.uid if booking else None
-    elif failure is None:
-        round_robin, failure = _round_robin_with(client, recorder, uid, new_staff)
-        if failure is None and round_robin:
-            failure = _reassign_booking(client, recorder, uid, new_staff, reason)
-            booking_uid = None if failure else uid
-        elif failure is None:
-            booking, failure = create_booking_for(
-                appointment,
-                event_type_id=mapping.calcom_event_type_id,
-                start=appointment.starts_at,
-                client=client,
-                recorder=recorder,
-                exclude_uids=frozenset({uid}),
-            )
-            if booking is not None:
-                booking_uid = booking.uid
-                cancel_failure = cancel_calcom_booking(
-                    client, recorder, uid, f"Reassigned to {new_staff.name} (booking {booking.uid})"
-                )
-                if cancel_failure is not None:
-                    warning = (
-                        f"The old Cal.com booking {uid} could NOT be cancelled and still needs cancelling in "
-                        f"Cal.com: {cancel_failure.message}"
-                    )
 
-    if booking_uid is None:
-        assert failure is not None
-        return record_refusal(
-            ACTION,
-            appointment,
-            actor,
-            recorder.attempts,
-            failure,
-            before=snapshot(appointment, *TOUCHED),
-            after={"staff_id": new_staff.id},
-            note=f"To {new_staff.name}: {failure.message}",
-            at=now,
-        )
+def _move_booking(
+    writer: Writer, old_uid: str | None, new_staff: Staff, mapping: EventTypeMapping, reason: str | None
+) -> tuple[SyncOperation, WriteOutcome, str | None]:
+    """The Cal.com writes that give the appointment to ``new_staff``; a warning when the old booking stays live."""
+    row = writer.appointment
+    if old_uid is None:
+        return SyncOperation.CREATE, writer.create(mapping.calcom_event_type_id, row.starts_at), None
+    if _round_robin_with(writer, old_uid, new_staff):
+        assert new_staff.calcom_user_id is not None
+        return SyncOperation.REASSIGN, writer.reassign(old_uid, new_staff.calcom_user_id, reason), None
+    created = writer.create(mapping.calcom_event_type_id, row.starts_at, besides=old_uid)
+    if not created.done or created.booking is None:
+        return SyncOperation.CREATE, created, None
+    cancelled = writer.cancel(old_uid, f"Reassigned to {new_staff.name} (booking {created.booking.uid})")
+    if cancelled.done:
+        return SyncOperation.CREATE, created, None
+    failure = cancelled.lookup_failure or cancelled.failure
+    warning = (
+        f"The old Cal.com booking {old_uid} could NOT be cancelled and still needs cancelling in Cal.com"
+        f"{': ' + failure.message if failure else ''}"
+    )
+    return SyncOperation.CREATE, created, warning
 
-    def apply(row: Appointment) -> AuditEvent:
-        before = snapshot(row, *TOUCHED)
-        row.staff_id = new_staff.id
-        mark_synced(row, booking_uid)
-        if warning:
-            db.session.add(
-                audit_event(
-                    row, actor, "cancel_old_booking_failed", before={"calcom_booking_uid": uid}, after=None,
-                    note=warning, at=now,
-                )
-            )  # fmt: skip
-        note = "\n".join(text for text in (reason, warning) if text) or None
-        return audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=note, at=now)
 
-    fresh = commit_outcome(appointment, recorder.attempts, apply)
-    same = booking_uid == uid
-    how = f"Cal.com booking {booking_uid} reassigned" if same else f"new Cal.com booking {booking_uid}"
-    message = f"Reassigned to {new_staff.name}; {how}."
-    if warning:
-        message = f"{message} {warning}"
-    return ActionResult(True, ACTION, message, fresh, booking_uid=booking_uid, warning=warning)
+def _free_for(client: CalcomClient, appointment: Appointment, event_type_id: int) -> tuple[bool, str | None]:
+    return free_at(
+        client,
+        event_type_id,
+        appointment.starts_at,
+        appointment.ends_at,
+        appointment.company.time_zone,
+    )
 
 
 def _candidates(appointment: Appointment) -> list[tuple[Staff, EventTypeMapping]]:
@@ -241,53 +242,19 @@ def _target(appointment: Appointment, staff_id: int) -> tuple[Staff | None, Even
     return staff, mapping, None
 
 
-def _offers_start(
-    client: CalcomClient, event_type_id: int, day: date, start: datetime, time_zone: str
-) -> tuple[bool, str | None]:
-    try:
-        slots = client.get_slots(event_type_id, day, day, time_zone)
-    except CalcomError as error:
-        return False, f"Could not ask Cal.com: {error.message}"
-    if any(slot.start == start for slot in slots):
-        return True, None
-    return False, "Cal.com does not offer this time."
+def _round_robin_with(writer: Writer, uid: str, staff: Staff) -> bool:
+    """Whether Cal.com can hand booking ``uid`` to ``staff`` (its event type is round-robin with them as host).
 
-
-def _round_robin_with(
-    client: CalcomClient, recorder: AttemptRecorder, uid: str, staff: Staff
-) -> tuple[bool, BookingFailure | None]:
-    """Whether Cal.com can hand booking ``uid`` to ``staff`` (its event type is round-robin with them as host)."""
+    A failed look-up counts as "no": the create-then-cancel path is verified on its own.
+    """
     if staff.calcom_user_id is None:
-        return False, None
-    recorder.operation = SyncOperation.LOOKUP
+        return False
+    writer.recorder.operation = SyncOperation.LOOKUP
     try:
-        booking = client.get_booking(uid)
+        booking = writer.client.get_booking(uid)
         if booking.event_type_id is None:
-            return False, None
-        event_type = client.get_event_type(booking.event_type_id)
-    except CalcomError as error:
-        return False, BookingFailure.from_error(error)
-    return event_type.is_round_robin and staff.calcom_user_id in event_type.host_ids, None
-
-
-def _reassign_booking(
-    client: CalcomClient, recorder: AttemptRecorder, uid: str, staff: Staff, reason: str | None
-) -> BookingFailure | None:
-    """Reassign once; after a lost answer read the booking — its host says whether it happened."""
-    recorder.operation = SyncOperation.REASSIGN
-    assert staff.calcom_user_id is not None
-    try:
-        client.reassign_booking(uid, staff.calcom_user_id, reason)
-        return None
-    except CalcomError as error:
-        failure = BookingFailure.from_error(error)
-    if failure.category not in ANSWER_MAY_BE_LOST:
-        return failure
-    recorder.operation = SyncOperation.LOOKUP
-    try:
-        booking = client.get_booking(uid)
-    except CalcomError as error:
-        lookup = BookingFailure.from_error(error)
-        message = f"{failure.message}\n\nReading booking {uid} to check failed too: {lookup.message}"
-        return BookingFailure(failure.category, message, failure.http_status, failure.reset_seconds)
-    return None if staff.calcom_user_id in booking.host_ids else failure
+            return False
+        event_type = writer.client.get_event_type(booking.event_type_id)
+    except CalcomError:
+        return False
+    return event_type.is_round_robin and staff.calcom_user_id in event_type.host_ids

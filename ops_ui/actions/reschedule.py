@@ -11,28 +11,29 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ops_ui.actions.results import ActionResult, calcom_sentence, invalid_input, record_refusal
-from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.calcom.client import CalcomClient
-from ops_ui.calcom.errors import CalcomError
-from ops_ui.calcom.types import Booking
-from ops_ui.engine.attempts import AttemptRecorder
-from ops_ui.engine.booking import (
-    ANSWER_MAY_BE_LOST,
-    BookingFailure,
-    create_booking_for,
-    find_booking_for,
-    mapping_for,
-    mark_synced,
+from ops_ui.actions.results import (
+    ActionResult,
+    failure_sentence,
+    invalid_input,
+    store_refusal,
+    unsettled,
+    with_settlement,
 )
-from ops_ui.engine.claims import audit_event, commit_outcome, load_for_action, snapshot
+from ops_ui.audit import audit_event, snapshot
+from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.calcom.errors import CalcomError
+from ops_ui.engine.attempts import AttemptRecorder
+from ops_ui.engine.booking import mapping_for
+from ops_ui.engine.claims import claim, load_for_action
+from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import precheck
-from ops_ui.extensions import db
+from ops_ui.engine.writes import Writer, mark_synced
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "reschedule"
 DEFAULT_DAYS = 7
+LATEST_DAYS_AHEAD = 366
 TOUCHED = ("starts_at", "ends_at", "calcom_booking_uid", "sync_status", "last_error_category")
 _NO_PAST_CHECK = datetime.min.replace(tzinfo=UTC)
 
@@ -71,9 +72,8 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
         return FreeSlots(False, (), time_zone, message=message, category=category)
     first = max(appointment.starts_at.astimezone(zone).date(), now.astimezone(zone).date())
     last = first + timedelta(days=max(1, days) - 1)
-    recorder = AttemptRecorder(appointment, SyncOperation.LOOKUP)
     try:
-        slots = calcom_client(on_exchange=recorder).get_slots(
+        slots = calcom_client(on_exchange=AttemptRecorder(appointment, SyncOperation.LOOKUP)).get_slots(
             mapping.calcom_event_type_id,
             first,
             last,
@@ -81,10 +81,8 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
             booking_uid_to_reschedule=_active_uid(appointment),
         )
     except CalcomError as error:
-        _store_attempts(recorder)
         failure = BookingFailure.from_error(error)
-        return FreeSlots(False, (), time_zone, first, last, calcom_sentence(failure), failure.category)
-    _store_attempts(recorder)
+        return FreeSlots(False, (), time_zone, first, last, failure_sentence(failure), failure.category)
     starts = tuple(slot.start.astimezone(zone) for slot in slots if slot.start > now)
     return FreeSlots(True, starts, time_zone, first, last)
 
@@ -102,68 +100,69 @@ def reschedule(
 
     With a Cal.com booking: Cal.com's reschedule (new uid recorded, old one cancelled by Cal.com). Without one (the
     sync failed): a booking is created at the new time — which also resolves the failed sync. If Cal.com refuses,
-    times out or answers garbage, the appointment keeps its time, uid, status and version; only the attempts and a
+    times out or answers garbage, the appointment keeps its time, uid and status; the attempts and a
     ``reschedule_failed`` audit event are stored.
     """
     now = now or datetime.now(UTC)
+    if new_start.tzinfo is None or new_start.utcoffset() is None:
+        raise ValueError("new_start must be an aware datetime")
     appointment = load_for_action(appointment_id, expected_version, actor)
     if appointment.status is AppointmentStatus.CANCELLED:
         return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be rescheduled.", appointment)
-    if new_start.tzinfo is None or new_start.utcoffset() is None:
-        raise ValueError("new_start must be an aware datetime")
-    if new_start <= now:
-        return invalid_input(
-            ACTION, appointment, {"new_start": "That time has already passed; pick a time in the future."}
-        )
+    problem = _start_problem(new_start, now)
+    if problem:
+        return invalid_input(ACTION, appointment, {"new_start": problem})
 
-    recorder = AttemptRecorder(appointment, SyncOperation.RESCHEDULE)
-    client = calcom_client(on_exchange=recorder)
-    uid = _active_uid(appointment)
+    writer = Writer(claim(appointment, expected_version, actor), SyncOperation.RESCHEDULE)
+    row = writer.appointment
+    settlement = writer.settle_earlier_write()
+    if settlement is not None and not settlement.ok:
+        return unsettled(writer, ACTION, settlement)
+    uid = _active_uid(row)
     if uid is None:
-        mapping = mapping_for(appointment)
-        problem = precheck(appointment, mapping, _NO_PAST_CHECK)
-        if problem is not None:
-            return ActionResult(
-                False, ACTION, f"Not sent to Cal.com: {problem.message}", appointment, category=problem.category
-            )
-        booking, failure = None, None
-        if appointment.last_error_category in ANSWER_MAY_BE_LOST:
-            booking, failure = find_booking_for(appointment, client, recorder)
-        if booking is not None:
-            uid = booking.uid  # an earlier sync did book after all: move that booking
-        elif failure is None:
-            booking, failure = create_booking_for(
-                appointment,
-                event_type_id=mapping.calcom_event_type_id,
-                start=new_start,
-                client=client,
-                recorder=recorder,
-            )
-    if uid is not None:
-        booking, failure = _reschedule_booking(client, recorder, uid, new_start, reason)
+        mapping = mapping_for(row)
+        missing = precheck(row, mapping, _NO_PAST_CHECK)
+        if missing is not None or mapping is None:
+            fresh = writer.finish(lambda row: [])
+            message = f"Not sent to Cal.com: {missing.message}" if missing else "No Cal.com event type."
+            return ActionResult(False, ACTION, message, fresh, category=missing.category if missing else None)
+        operation = SyncOperation.CREATE
+        outcome = writer.create(mapping.calcom_event_type_id, new_start)
+    else:
+        operation = SyncOperation.RESCHEDULE
+        outcome = writer.reschedule(uid, new_start, reason)
 
-    if booking is None:
-        assert failure is not None
-        before = snapshot(appointment, *TOUCHED)
-        note = f"Asked for {new_start.astimezone(UTC).isoformat()}: {failure.message}"
-        return record_refusal(ACTION, appointment, actor, recorder.attempts, failure, before=before, note=note, at=now)
+    if not outcome.done or outcome.booking is None:
+        return store_refusal(
+            writer,
+            ACTION,
+            actor,
+            outcome,
+            operation,
+            before=snapshot(row, *TOUCHED),
+            note=f"Asked for {new_start.astimezone(UTC).isoformat()}",
+        )
+    booking = outcome.booking
 
-    def apply(row: Appointment) -> AuditEvent:
+    def apply(row: Appointment) -> list[AuditEvent]:
         before = snapshot(row, *TOUCHED)
         row.starts_at = booking.start.astimezone(UTC)
         row.ends_at = booking.end.astimezone(UTC)
         mark_synced(row, booking.uid)
-        return audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)
+        return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)]
 
-    fresh = commit_outcome(appointment, recorder.attempts, apply)
+    fresh = writer.finish(apply)
     local = booking.start.astimezone(ZoneInfo(fresh.company.time_zone))
-    return ActionResult(
-        True,
-        ACTION,
-        f"Rescheduled to {local:%a %d %b %Y, %H:%M}; Cal.com booking {booking.uid}.",
-        fresh,
-        booking_uid=booking.uid,
-    )
+    message = f"Rescheduled to {local:%a %d %b %Y, %H:%M}; Cal.com booking {booking.uid}."
+    return ActionResult(True, ACTION, with_settlement(message, settlement), fresh, booking_uid=booking.uid)
+
+
+def _start_problem(new_start: datetime, now: datetime) -> str | None:
+    if new_start <= now:
+        return "That time has already passed; pick a time in the future."
+    if new_start > now + timedelta(days=LATEST_DAYS_AHEAD):
+        return "That time is more than a year ahead; pick one of the free times."
+    return None
 
 
 def _active_uid(appointment: Appointment) -> str | None:
@@ -171,34 +170,3 @@ def _active_uid(appointment: Appointment) -> str | None:
     if appointment.status is AppointmentStatus.CANCELLED:
         return None
     return appointment.calcom_booking_uid
-
-
-def _reschedule_booking(
-    client: CalcomClient, recorder: AttemptRecorder, uid: str, start: datetime, reason: str | None
-) -> tuple[Booking | None, BookingFailure | None]:
-    """Reschedule once; after a lost answer read the old booking — ``rescheduledToUid`` says whether it happened."""
-    recorder.operation = SyncOperation.RESCHEDULE
-    try:
-        return client.reschedule_booking(uid, start, reason), None
-    except CalcomError as error:
-        failure = BookingFailure.from_error(error)
-    if failure.category not in ANSWER_MAY_BE_LOST:
-        return None, failure
-    recorder.operation = SyncOperation.LOOKUP
-    try:
-        old = client.get_booking(uid)
-        if old.rescheduled_to_uid:
-            return client.get_booking(old.rescheduled_to_uid), None
-    except CalcomError as error:
-        lookup = BookingFailure.from_error(error)
-        message = (
-            f"{failure.message}\n\nCal.com may have moved the booking; reading booking {uid} failed too: "
-            f"{lookup.message}"
-        )
-        return None, BookingFailure(failure.category, message, failure.http_status, failure.reset_seconds)
-    return None, failure
-
-
-def _store_attempts(recorder: AttemptRecorder) -> None:
-    db.session.add_all(recorder.attempts)
-    db.session.commit()

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
-from ops_ui.actions.results import ActionResult, calcom_sentence
-from ops_ui.engine.booking import BookingFailure, sync_appointment
-from ops_ui.engine.claims import load_for_action
+from ops_ui.actions.results import ActionResult, failure_sentence, outcome_sentence
+from ops_ui.engine.booking import book_claimed
+from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.prechecks import LOCAL_CATEGORIES
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncStatus, User
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
 
 ACTION = "retry"
 APPOINTMENT_CHANGES = frozenset({"reschedule", "reassign", "contact_update"})
@@ -42,19 +42,31 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
             booking_uid=appointment.calcom_booking_uid,
         )
 
-    outcome = sync_appointment(appointment, actor=actor, now=now or datetime.now(UTC))
+    outcome = book_claimed(claim(appointment, expected_version, actor), now=now or datetime.now(UTC))
     fresh = db.session.get(Appointment, appointment_id, populate_existing=True)
+    assert fresh is not None
     if outcome.synced:
         return ActionResult(
             True, ACTION, f"Synced: Cal.com booking {outcome.booking_uid}.", fresh, booking_uid=outcome.booking_uid
         )
-    if outcome.category is None:  # overtaken by a concurrent cancel
+    failure = outcome.failure
+    if failure is None:
         return ActionResult(False, ACTION, outcome.message or "Not synced.", fresh)
-    if outcome.category in LOCAL_CATEGORIES:
-        message = f"Not sent to Cal.com: {outcome.message}"
+    if failure.category in LOCAL_CATEGORIES:
+        message = f"Not sent to Cal.com: {failure.message}"
+    elif outcome.outcome is not None:
+        message = outcome_sentence(outcome.outcome, SyncOperation.CREATE)
     else:
-        message = calcom_sentence(BookingFailure(outcome.category, outcome.message or "", outcome.http_status))
-    return ActionResult(False, ACTION, message, fresh, category=outcome.category, http_status=outcome.http_status)
+        message = failure_sentence(failure)
+    return ActionResult(
+        False,
+        ACTION,
+        message,
+        fresh,
+        category=failure.category,
+        http_status=failure.http_status,
+        detail=failure.detail,
+    )
 
 
 def retry_would_repeat_failure(appointment: Appointment) -> bool:

@@ -9,6 +9,9 @@ Every call sends ``Authorization: Bearer <key>`` and the endpoint's ``cal-api-ve
 timeout, and either returns a small frozen value or raises a ``CalcomError`` subclass. Only GETs are retried (on a
 timeout, a connection error or a 5xx); a POST is sent exactly once, because repeating a write that may have been
 committed would double-book. Each HTTP attempt is reported to ``on_exchange`` for the audit log.
+
+A ``deadline`` (a ``time.monotonic()`` instant) bounds every call of one client together: each attempt waits at most
+until then, retries stop there, and a request that would start after it is not sent (``DeadlineReached``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ops_ui.calcom.errors import (
     CalcomConnectionError,
     CalcomError,
     CalcomTimeoutError,
+    DeadlineReached,
     ServerError,
     error_from_response,
     request_id_of,
@@ -85,6 +89,7 @@ class CalcomClient:
         on_exchange: ExchangeHook | None = None,
         get_retries: int = 2,
         retry_backoff: float = 0.25,
+        deadline: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -93,6 +98,7 @@ class CalcomClient:
         self.on_exchange = on_exchange
         self.get_retries = max(0, get_retries)
         self.retry_backoff = retry_backoff
+        self.deadline = deadline
 
     def __repr__(self) -> str:
         return f"CalcomClient({self.base_url!r}, api_key=<hidden>)"
@@ -267,12 +273,25 @@ class CalcomClient:
         attempts = 1 + (self.get_retries if method == "GET" else 0)
         for attempt in range(attempts):
             try:
-                return self._attempt(method, path, headers, query, body_text, parse)
+                return self._attempt(method, path, headers, query, body_text, parse, self._timeout_now(method, path))
             except CalcomError as error:
-                if attempt + 1 >= attempts or not _retryable(error):
+                pause = self.retry_backoff * (2**attempt)
+                if attempt + 1 >= attempts or not _retryable(error) or not self._has_time_for(pause):
                     raise
-            time.sleep(self.retry_backoff * (2**attempt))
+            time.sleep(pause)
         raise AssertionError("unreachable")
+
+    def _timeout_now(self, method: str, path: str) -> tuple[float, float]:
+        """The configured timeouts, cut to what is left before the deadline; none left means do not send."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineReached(f"{method} {path} was not sent: the time allowed for this action had run out")
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
+
+    def _has_time_for(self, pause: float) -> bool:
+        return self.deadline is None or time.monotonic() + pause < self.deadline
 
     def _attempt(
         self,
@@ -282,6 +301,7 @@ class CalcomClient:
         query: dict[str, Any],
         body_text: str | None,
         parse: Callable[[dict[str, Any]], Any],
+        timeout: tuple[float, float],
     ) -> Any:
         url = self.base_url + path
         sent_path = path + (f"?{urlencode(query)}" if query else "")
@@ -296,13 +316,15 @@ class CalcomClient:
                 params=query or None,
                 data=body_text.encode("utf-8") if body_text is not None else None,
                 headers=headers,
-                timeout=self.timeout,
+                timeout=timeout,
                 allow_redirects=False,
             )
         except requests.exceptions.ConnectTimeout as exc:
             error = CalcomConnectionError(f"could not connect to {self.base_url} in time: {exc}")
         except requests.exceptions.Timeout as exc:
-            error = CalcomTimeoutError(f"no answer from {self.base_url} within {self.timeout[1]}s: {exc}")
+            error = CalcomTimeoutError(
+                f"no answer from {self.base_url} within {timeout[1]:.3g}s: {exc}", waited_seconds=timeout[1]
+            )
         except requests.exceptions.RequestException as exc:
             error = CalcomConnectionError(f"connection to {self.base_url} failed: {exc}")
         latency_ms = int((time.monotonic() - started) * 1000)

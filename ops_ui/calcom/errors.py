@@ -114,9 +114,17 @@ class TransportError(CalcomError):
     """No HTTP response was received. ``status`` is None and ``body`` is empty."""
 
 
+class DeadlineReached(TransportError):
+    """The caller's deadline had run out, so this request was never sent: Cal.com cannot have acted on it."""
+
+
 class CalcomTimeoutError(TransportError):
     """The server accepted the connection but did not answer in time. A write may have been committed anyway:
-    look for it before sending it again."""
+    look for it before sending it again. ``waited_seconds`` is how long the client waited for the answer."""
+
+    def __init__(self, message: str, *, waited_seconds: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.waited_seconds = waited_seconds
 
 
 class CalcomConnectionError(TransportError):

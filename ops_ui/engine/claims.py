@@ -1,29 +1,37 @@
-"""Optimistic locking for review-board actions: an agent acts on what their screen showed, or not at all.
+"""One writer per appointment: a claim taken before any Cal.com write and ended when its outcome is stored.
 
-Two layers. ``load_for_action`` compares the version the agent's screen was rendered from with the stored one and
-refuses with ``StaleAppointment`` (who changed it, when, and the current state) so the UI can answer 409 and show
-the fresh row. Between that check and the commit a Cal.com call can take seconds; the ORM's ``version_id_col``
-catches a change made meanwhile (``StaleDataError`` at flush), and ``commit_outcome`` then re-applies Cal.com's
-confirmed outcome on the fresh row and says so in the audit note — Cal.com already changed, so dropping its answer
-would leave the two systems apart, and applying it blindly over the other change would hide that change.
+The claim is one conditional ``UPDATE … SET claim_token = ? WHERE id = ? AND version = ? AND (no claim OR an expired
+one)``, so checking the agent's screen and taking the appointment are a single atomic step on SQLite and PostgreSQL
+alike. A second writer that arrives meanwhile changes nothing and hears who holds it (``BeingChanged``), before it
+has said a word to Cal.com. Every later write of the claim holder is fenced by its token in the same transaction
+(``UPDATE … WHERE claim_token = ?`` must hit the row), so a writer whose claim expired and was taken over cannot
+overwrite the newer writer (``ClaimLost``). The version moves on only when the outcome changes the appointment: an
+action that changed nothing leaves other agents' screens current.
+
+A claim outlives its process only when the process died; it expires ``CLAIM_GRACE_SECONDS`` after the action's
+deadline. Whatever that process may have sent is recorded before it was sent (``uncertain_request``, see
+``ops_ui.engine.writes``), so the next writer looks it up in Cal.com first.
 """
 
 from __future__ import annotations
 
-import enum
+import secrets
+import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ops_ui.audit import SYNC_ENGINE, last_change
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AuditEvent, SyncAttempt, User
+from ops_ui.models import Appointment, AuditEvent, User, utcnow
 
-SYNC_ENGINE = "the sync engine"
-FAILED_SUFFIX = "_failed"
-"""Audit actions ending in this recorded an attempt that changed nothing; they never explain a version bump."""
+CLAIM_GRACE_SECONDS = 30
+"""Time after the deadline for storing the outcome; a claim older than deadline + grace belongs to a dead process."""
 
 
 class AppointmentNotFound(LookupError):
@@ -57,8 +65,44 @@ class StaleAppointment(Exception):
         super().__init__(f"Appointment {appointment.id} was changed by {changed_by} at {when}")
 
 
+class BeingChanged(Exception):
+    """Another writer holds the appointment right now; nothing was done and Cal.com was not asked."""
+
+    def __init__(self, appointment: Appointment) -> None:
+        self.appointment = appointment
+        self.holder = appointment.claimed_by or SYNC_ENGINE
+        super().__init__(f"Appointment {appointment.id} is being changed by {self.holder} right now")
+
+
+class ClaimLost(Exception):
+    """This writer's claim expired and another writer took the appointment over; its outcome was not stored."""
+
+
+class OutcomeNotStored(Exception):
+    """Storing the outcome failed here after Cal.com may have acted; the appointment stays marked for a look-up."""
+
+    def __init__(self, appointment: Appointment, error: Exception) -> None:
+        self.appointment_id = appointment.id
+        self.error = error
+        super().__init__(f"Appointment {appointment.id}: the outcome could not be stored: {error}")
+
+
+@dataclass
+class Claim:
+    """The right to write one appointment to Cal.com until ``deadline`` (a ``time.monotonic()`` instant)."""
+
+    appointment: Appointment
+    token: str
+    actor: User | None
+    deadline: float
+
+
 def load_for_action(appointment_id: int, expected_version: int, actor: User) -> Appointment:
-    """The appointment to act on, after checking the actor may act on it and the screen was current."""
+    """The appointment an agent wants to act on, if they may and their screen was current (no claim yet).
+
+    The version is checked here so a stale screen hears who changed what before anything else; ``claim`` checks it
+    again, atomically.
+    """
     if not actor.is_active or not actor.can_act:
         raise NotAllowed(f"{actor.name} may not change appointments")
     appointment = db.session.get(Appointment, appointment_id, populate_existing=True)
@@ -70,82 +114,109 @@ def load_for_action(appointment_id: int, expected_version: int, actor: User) -> 
     return appointment
 
 
-def last_change(appointment: Appointment) -> tuple[str, datetime | None]:
-    """Who made the newest change that touched the appointment, and when."""
-    event = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.appointment_id == appointment.id, AuditEvent.action.not_like(f"%{FAILED_SUFFIX}"))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    if event is None:
-        return SYNC_ENGINE, appointment.updated_at
-    return (event.actor.name if event.actor else SYNC_ENGINE), event.at
+def claim(appointment: Appointment, expected_version: int, actor: User) -> Claim:
+    """Claim the appointment for an agent whose screen showed ``expected_version``."""
+    return _claim(appointment, expected_version, actor)
 
 
-def commit_outcome(
-    appointment: Appointment,
-    attempts: Iterable[SyncAttempt],
-    apply: Callable[[Appointment], AuditEvent],
-) -> Appointment:
-    """Apply a confirmed outcome with its attempts and audit event in one transaction; returns the fresh row.
+def claim_for_engine(appointment: Appointment, actor: User | None = None) -> Claim:
+    """Claim the appointment as it is now, for the engine's own sync."""
+    return _claim(appointment, appointment.version, actor)
 
-    ``apply`` changes the appointment and returns the audit event describing before → after; it is called again
-    on the freshly loaded row if another writer committed in between (see the module docstring).
-    """
-    appointment_id = appointment.id
-    version = appointment.version
-    attempts = list(attempts)
-    try:
-        db.session.add_all(attempts)
-        db.session.add(apply(appointment))
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        appointment = db.session.get(Appointment, appointment_id, populate_existing=True)
-        changed_by, _ = last_change(appointment)
-        audit = apply(appointment)
-        concurrent = (
-            f"Applied what Cal.com confirmed over a concurrent change by {changed_by}"
-            f" (version {version} → {appointment.version})."
+
+def _claim(appointment: Appointment, expected_version: int, actor: User | None) -> Claim:
+    seconds = float(current_app.config["ACTION_DEADLINE_SECONDS"])
+    deadline = time.monotonic() + seconds
+    now = utcnow()
+    token = secrets.token_hex(16)
+    taken = db.session.execute(
+        update(Appointment)
+        .where(
+            Appointment.id == appointment.id,
+            Appointment.version == expected_version,
+            or_(Appointment.claim_token.is_(None), Appointment.claim_expires_at < now),
         )
-        audit.note = f"{audit.note}\n{concurrent}" if audit.note else concurrent
-        db.session.add_all(attempts)
-        db.session.add(audit)
+        .values(
+            claim_token=token,
+            claimed_by=actor.name if actor else SYNC_ENGINE,
+            claim_expires_at=now + timedelta(seconds=seconds + CLAIM_GRACE_SECONDS),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    fresh = db.session.get(Appointment, appointment.id, populate_existing=True)
+    assert fresh is not None
+    if taken == 1:
+        return Claim(fresh, token, actor, deadline)
+    if fresh.claim_token is not None and fresh.claim_expires_at is not None and fresh.claim_expires_at >= now:
+        raise BeingChanged(fresh)
+    changed_by, changed_at = last_change(fresh)
+    raise StaleAppointment(fresh, expected_version, changed_by, changed_at)
+
+
+def finish(claim: Claim, apply: Callable[[Appointment], Iterable[AuditEvent]], **bookkeeping: object) -> Appointment:
+    """Store the outcome and end the claim in one transaction; returns the stored row.
+
+    ``apply`` changes the claimed row and returns the audit events that describe it; ``bookkeeping`` columns are
+    written with the claim's end and do not move the version on (nothing an agent sees as a change). If storing
+    fails (the database refuses a value, the connection drops), the claim still ends, and a Cal.com write recorded
+    as possibly done stays recorded, so the next writer's look-up repairs the appointment — never silently.
+    """
+    row = claim.appointment
+    try:
+        db.session.add_all(list(apply(row)))
+        _fence(claim, claim_token=None, claimed_by=None, claim_expires_at=None, **bookkeeping)
         db.session.commit()
-    return appointment
+    except (ClaimLost, StaleDataError):
+        db.session.rollback()
+        raise ClaimLost(f"Appointment {row.id} was taken over by another writer; this outcome was not stored") from None
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        release(claim)
+        raise OutcomeNotStored(row, error) from error
+    db.session.refresh(row)
+    return row
 
 
-def snapshot(appointment: Appointment, *names: str) -> dict[str, Any]:
-    """JSON-safe values of the named appointment fields, for an audit event's before/after."""
-    values: dict[str, Any] = {}
-    for name in names:
-        value = getattr(appointment, name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        values[name] = value
-    return values
+def commit_fenced(claim: Claim) -> None:
+    """Commit what the holder changed so far, keeping the claim, if the claim is still its own."""
+    try:
+        _fence(claim)
+        db.session.commit()
+    except (ClaimLost, StaleDataError):
+        db.session.rollback()
+        raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer") from None
 
 
-def audit_event(
-    appointment: Appointment,
-    actor: User | None,
-    action: str,
-    *,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    note: str | None,
-    at: datetime,
-) -> AuditEvent:
-    """``actor`` None is the sync engine acting on its own."""
-    return AuditEvent(
-        actor_id=actor.id if actor else None,
-        appointment_id=appointment.id,
-        action=action,
-        before=before,
-        after=after,
-        note=note,
-        at=at,
+def fenced_update(claim: Claim, **values: object) -> None:
+    """Change columns of the claimed row only while the claim is still ours (the fence before a Cal.com write)."""
+    try:
+        _fence(claim, **values)
+    except ClaimLost:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def release(claim: Claim) -> None:
+    """End the claim without storing an outcome (nothing was changed, or storing it failed)."""
+    db.session.rollback()
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
+        .values(claim_token=None, claimed_by=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
     )
+    db.session.commit()
+
+
+def _fence(claim: Claim, **values: object) -> None:
+    """An UPDATE that must hit the claimed row by its token, in the caller's transaction; else ``ClaimLost``."""
+    changed = db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
+        .values(**(values or {"claim_token": claim.token}))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer")

@@ -10,11 +10,15 @@ from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Exchange
 
 
-def calcom_client(on_exchange: Callable[[Exchange], None] | None = None) -> CalcomClient:
+def calcom_client(
+    on_exchange: Callable[[Exchange], None] | None = None, *, deadline: float | None = None
+) -> CalcomClient:
+    """``deadline`` (a ``time.monotonic()`` instant) bounds all calls made with this client together."""
     config = current_app.config
     return CalcomClient(
         config["CALCOM_API_URL"],
         config["CALCOM_API_KEY"],
         timeout=config["CALCOM_TIMEOUT_SECONDS"],
         on_exchange=on_exchange,
+        deadline=deadline,
     )

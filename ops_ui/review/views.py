@@ -31,7 +31,14 @@ from ops_ui.actions.results import ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
-from ops_ui.engine.claims import AppointmentNotFound, NotAllowed, StaleAppointment
+from ops_ui.engine.claims import (
+    AppointmentNotFound,
+    BeingChanged,
+    ClaimLost,
+    NotAllowed,
+    OutcomeNotStored,
+    StaleAppointment,
+)
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
@@ -49,6 +56,13 @@ from ops_ui.review.queries import (
 )
 
 CHANGED_EVENT = "review-changed"
+TAKEN_OVER = (
+    "This took so long that another action took over the appointment; what Cal.com did is checked by the next one."
+)
+NOT_STORED = (
+    "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
+    "action checks Cal.com first and repairs it."
+)
 RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
 
 
@@ -337,6 +351,13 @@ def _run(
         result = action()
     except StaleAppointment as stale:
         return _stale(stale)
+    except BeingChanged as busy:
+        return _conflict(busy.appointment.id, f"Being changed by {busy.holder} right now — here is the current state.")
+    except ClaimLost:
+        return _conflict(appointment.id, TAKEN_OVER)
+    except OutcomeNotStored:
+        fresh = load_row(appointment.id) or appointment
+        return _row_response(fresh, toast=("error", NOT_STORED), changed=True, panel=panel, failure=NOT_STORED)
     except AppointmentNotFound:
         abort(404)
     except NotAllowed:
@@ -361,8 +382,16 @@ def _run(
         changed=True,
         panel=panel,
         failure=result.message,
+        failure_detail=result.detail,
         **extra,
     )
+
+
+def _conflict(appointment_id: int, message: str) -> Response:
+    fresh = load_row(appointment_id)
+    if fresh is None:
+        abort(404)
+    return _row_response(fresh, 409, toast=("error", message), changed=True, notice=message)
 
 
 def _stale(stale: StaleAppointment) -> Response:

@@ -134,7 +134,9 @@ def test_technical_failure_retries_until_the_fault_is_gone_and_managers_only_wat
     row = board.row(appointment.id)
     board.act(row, "Retry sync")
     expect(row.get_by_text("Technical — retry")).to_be_visible()
-    expect(page.locator("#toasts").get_by_role("alert").filter(has_text="Cal.com did not confirm")).to_be_visible()
+    expect(
+        page.locator("#toasts").get_by_role("alert").filter(has_text="we checked and no booking was made")
+    ).to_be_visible()
     assert _appointment(appointment.id).sync_status is SyncStatus.FAILED
     assert not [
         b for b in _live_bookings(sim) if b.get("metadata", {}).get("syncDeskAppointmentId") == str(appointment.id)

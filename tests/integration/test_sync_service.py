@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from ops_ui.actions.cancel import cancel
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
-from ops_ui.engine.booking import METADATA_KEY, sync_appointment
+from ops_ui.engine.booking import sync_appointment
+from ops_ui.engine.claims import BeingChanged
+from ops_ui.engine.writes import METADATA_KEY
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncAttempt, SyncOperation, SyncStatus
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, Role, SyncAttempt, SyncOperation, SyncStatus
 from tests.support import factories
 from tests.support.salon import Salon, make_synced_salon
 
@@ -244,10 +247,10 @@ def test_a_cancelled_appointment_is_never_booked(salon, sim):
     assert _attempts(appointment) == []
 
 
-@pytest.mark.parametrize("meanwhile", ["cancelled", "booked by another sync"])
-def test_a_change_made_while_calcom_was_booking_wins_and_the_surplus_booking_is_cancelled(app, salon, sim, meanwhile):
+def test_an_agent_action_meeting_a_running_sync_is_refused_before_it_reaches_cal_com(app, salon, sim):
     appointment = _appointment(salon)
-    appointment_id = appointment.id
+    appointment_id, seen = appointment.id, appointment.version
+    agent = factories.make_user(Role.AGENT, company=salon.company)
     sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", hangAfterCommitSeconds=1.0, count=1)
     app.config["CALCOM_TIMEOUT_SECONDS"] = 5.0
     outcome = {}
@@ -260,23 +263,13 @@ def test_a_change_made_while_calcom_was_booking_wins_and_the_surplus_booking_is_
     worker.start()
     while not sim.admin.bookings():  # Cal.com has booked; its answer is still on the way
         worker.join(timeout=0.05)
-    if meanwhile == "cancelled":
-        appointment.status = AppointmentStatus.CANCELLED
-    else:
-        appointment.sync_status, appointment.calcom_booking_uid = SyncStatus.SYNCED, "uid-from-the-other-sync"
-    db.session.commit()
+    with pytest.raises(BeingChanged) as busy:
+        cancel(appointment_id, seen, agent, "duplicate")
     worker.join()
 
+    assert busy.value.holder == "the sync engine"
     db.session.refresh(appointment)
-    [surplus] = sim.admin.bookings()
-    assert surplus["status"] == "cancelled"
-    assert appointment.calcom_booking_uid != surplus["uid"]
-    if meanwhile == "cancelled":
-        assert appointment.status is AppointmentStatus.CANCELLED and not outcome["result"].synced
-    else:
-        assert appointment.calcom_booking_uid == "uid-from-the-other-sync" and outcome["result"].synced
-    audit = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.appointment_id == appointment_id, AuditEvent.action == "sync_discarded")
-    ).one()
-    assert surplus["uid"] in audit.note
-    assert [a.operation for a in _attempts(appointment)][-1] is SyncOperation.CANCEL
+    [booking] = sim.admin.bookings()
+    assert booking["status"] == "accepted" and outcome["result"].synced
+    assert appointment.calcom_booking_uid == booking["uid"] and appointment.status is AppointmentStatus.SCHEDULED
+    assert SyncOperation.CANCEL not in [a.operation for a in _attempts(appointment)]

@@ -6,9 +6,11 @@ import pytest
 
 from ops_ui.actions.cancel import REASONS, _calcom_reason, cancellation_reason, reason_problems
 from ops_ui.actions.contact import NEED_ONE, contact_problems
-from ops_ui.actions.results import calcom_sentence
+from ops_ui.actions.results import failure_sentence, outcome_sentence
 from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.engine.booking import BookingFailure
+from ops_ui.engine.failures import BookingFailure
+from ops_ui.engine.writes import Verdict, WriteOutcome
+from ops_ui.models import SyncOperation
 
 
 @pytest.mark.parametrize("code", sorted(set(REASONS) - {"other"}))
@@ -55,8 +57,35 @@ def test_an_empty_contact_asks_for_either():
     assert contact_problems(None, None) == {"email": NEED_ONE}
 
 
-def test_agent_wording_says_who_refused_and_when_there_was_no_real_answer():
+def test_agent_wording_says_who_refused():
     refused = BookingFailure(ErrorCategory.HOST_CONFLICT, "User either already has booking", 400)
-    lost = BookingFailure(ErrorCategory.TIMEOUT, "no answer within 0.5s", None)
-    assert calcom_sentence(refused) == "Cal.com refused: User either already has booking"
-    assert calcom_sentence(lost) == "Cal.com did not confirm (timeout): no answer within 0.5s"
+    assert failure_sentence(refused) == "Cal.com refused: User either already has booking"
+
+
+def test_a_rate_limit_is_a_wait_not_a_refusal():
+    throttled = BookingFailure(ErrorCategory.RATE_LIMITED, "ThrottlerException: Too Many Requests", 429, 37)
+    assert failure_sentence(throttled) == "Cal.com is rate-limiting us; try again in 37 s."
+
+
+def test_a_lost_answer_checked_afterwards_says_plainly_that_nothing_was_made():
+    lost = BookingFailure(ErrorCategory.TIMEOUT, "HTTPConnectionPool(...): Read timed out.", None, waited_seconds=10)
+    outcome = WriteOutcome(Verdict.NOT_DONE, failure=lost, checked=True)
+    sentence = outcome_sentence(outcome, SyncOperation.CREATE)
+    assert sentence == "Cal.com did not answer within 10 s; we checked and no booking was made — you can try again."
+    assert "HTTPConnectionPool" not in sentence
+
+
+def test_an_unchecked_lost_answer_says_the_appointment_is_uncertain():
+    lost = BookingFailure(ErrorCategory.SERVER_ERROR, "Internal server error", 500)
+    outcome = WriteOutcome(Verdict.UNCERTAIN, failure=lost, lookup_failure=lost)
+    sentence = outcome_sentence(outcome, SyncOperation.RESCHEDULE)
+    assert sentence.startswith("Cal.com answered with a server error (HTTP 500), and checking whether it moved")
+    assert "marked uncertain" in sentence
+
+
+def test_a_request_never_sent_says_the_time_ran_out():
+    late = BookingFailure(ErrorCategory.TIMEOUT, "POST /v2/bookings was not sent", None, sent=False)
+    assert (
+        failure_sentence(late)
+        == "The time allowed for this action ran out before Cal.com was asked; nothing was changed."
+    )
