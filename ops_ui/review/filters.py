@@ -99,12 +99,44 @@ class ReviewFilters:
 def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
     """Typed filters from the query string; problems are collected in ``errors`` (field name → sentence)."""
     errors: dict[str, str] = {}
+    sync_status = _sync_status(args, errors)
+    categories = _categories(args, errors)
+    kind = _kind(args, errors)
+    staff_id = _positive_int(args, "staff", errors, "Choose a staff member from the list.")
+    service_id = _positive_int(args, "service", errors, "Choose a service from the list.")
+    date_from = _date(args, "from", errors)
+    date_to = _date(args, "to", errors)
+    if date_from and date_to and date_to < date_from:
+        errors["to"] = "The end date is before the start date."
+    q = _search(args, errors)
+    after = _cursor(args.get("after"), errors)
+    return ReviewFilters(
+        sync_status=sync_status,
+        categories=categories,
+        kind=kind,
+        staff_id=staff_id,
+        service_id=service_id,
+        date_from=date_from,
+        date_to=date_to,
+        critical=_flag(args, "critical", errors),
+        past=_flag(args, "past", errors),
+        ancient=_flag(args, "ancient", errors),
+        q=q,
+        after=after,
+        errors=errors,
+    )
 
-    sync_status = (args.get("sync_status") or "failed").strip()
-    if sync_status not in SYNC_VIEWS:
+
+def _sync_status(args: MultiDict[str, str], errors: dict[str, str]) -> SyncView:
+    raw = (args.get("sync_status") or "failed").strip()
+    if raw not in SYNC_VIEWS:
         errors["sync_status"] = "Choose failed, pending or stuck."
-        sync_status = "failed"
+        return "failed"
+    return raw  # type: ignore[return-value]
 
+
+def _categories(args: MultiDict[str, str], errors: dict[str, str]) -> tuple[ErrorCategory, ...]:
+    """Repeated ``category`` parameters, in the order given and without duplicates; case does not matter."""
     categories: list[ErrorCategory] = []
     for raw in args.getlist("category"):
         raw = raw.strip()
@@ -117,41 +149,25 @@ def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
             continue
         if category not in categories:
             categories.append(category)
+    return tuple(categories)
 
-    kind = (args.get("kind") or "").strip() or None
-    if kind is not None and kind not in KINDS:
+
+def _kind(args: MultiDict[str, str], errors: dict[str, str]) -> Kind | None:
+    raw = (args.get("kind") or "").strip()
+    if not raw:
+        return None
+    if raw not in KINDS:
         errors["kind"] = "Choose business or technical."
-        kind = None
+        return None
+    return raw  # type: ignore[return-value]
 
-    staff_id = _positive_int(args, "staff", errors, "Choose a staff member from the list.")
-    service_id = _positive_int(args, "service", errors, "Choose a service from the list.")
-    date_from = _date(args, "from", errors)
-    date_to = _date(args, "to", errors)
-    if date_from and date_to and date_to < date_from:
-        errors["to"] = "The end date is before the start date."
 
+def _search(args: MultiDict[str, str], errors: dict[str, str]) -> str:
     q = (args.get("q") or "").strip()
     if len(q) > Q_MAX:
         errors["q"] = f"Search for at most {Q_MAX} characters."
-        q = q[:Q_MAX]
-
-    after = _cursor(args.get("after"), errors)
-
-    return ReviewFilters(
-        sync_status=sync_status,  # type: ignore[arg-type]
-        categories=tuple(categories),
-        kind=kind,  # type: ignore[arg-type]
-        staff_id=staff_id,
-        service_id=service_id,
-        date_from=date_from,
-        date_to=date_to,
-        critical=_flag(args, "critical", errors),
-        past=_flag(args, "past", errors),
-        ancient=_flag(args, "ancient", errors),
-        q=q,
-        after=after,
-        errors=errors,
-    )
+        return q[:Q_MAX]
+    return q
 
 
 def is_id(raw: str) -> bool:

@@ -67,20 +67,45 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of a board view. The sync views and the critical, past and ancient flags are the health
     dashboard's figures of the same name: both read their conditions from ``ops_ui.queue_rules``."""
-    conditions: list[ColumnElement[bool]] = [rules.not_cancelled()]
-    if filters.sync_status == "failed":
-        conditions.append(rules.failed())
-    else:
-        conditions.append(rules.pending())
-        if filters.sync_status == "stuck":
-            conditions.append(rules.overdue(now))
+    conditions: list[ColumnElement[bool]] = [rules.not_cancelled(), *_sync_view_conditions(filters, now)]
     if with_category:
-        if filters.categories:
-            conditions.append(Appointment.last_error_category.in_(filters.categories))
-        if filters.kind == "business":
-            conditions.append(rules.business_error())
-        elif filters.kind == "technical":
-            conditions.append(rules.technical_error())
+        conditions += _category_conditions(filters)
+    conditions += _staff_service_date_conditions(filters, time_zone)
+    time_flags = (
+        (filters.critical, rules.starts_soon),
+        (filters.past, rules.started),
+        (filters.ancient, rules.long_failing),
+        (filters.future_only, rules.not_started),
+    )
+    conditions += [rule(now) for wanted, rule in time_flags if wanted]
+    if filters.q:
+        conditions.append(_text_match(filters.q))
+    return conditions
+
+
+def _sync_view_conditions(filters: ReviewFilters, now: datetime) -> list[ColumnElement[bool]]:
+    """Stuck is pending for too long, so it narrows the pending view rather than being a state of its own."""
+    if filters.sync_status == "failed":
+        return [rules.failed()]
+    if filters.sync_status == "stuck":
+        return [rules.pending(), rules.overdue(now)]
+    return [rules.pending()]
+
+
+def _category_conditions(filters: ReviewFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.categories:
+        conditions.append(Appointment.last_error_category.in_(filters.categories))
+    if filters.kind == "business":
+        conditions.append(rules.business_error())
+    elif filters.kind == "technical":
+        conditions.append(rules.technical_error())
+    return conditions
+
+
+def _staff_service_date_conditions(filters: ReviewFilters, time_zone: str) -> list[ColumnElement[bool]]:
+    """Staff, service and the date range; ``to`` is inclusive, so it ends at the next local midnight."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.staff_id is not None:
         conditions.append(Appointment.staff_id == filters.staff_id)
     if filters.service_id is not None:
@@ -89,16 +114,6 @@ def _conditions(
         conditions.append(Appointment.starts_at >= _local_midnight(filters.date_from, time_zone))
     if filters.date_to is not None:
         conditions.append(Appointment.starts_at < _local_midnight(filters.date_to + timedelta(days=1), time_zone))
-    if filters.critical:
-        conditions.append(rules.starts_soon(now))
-    if filters.past:
-        conditions.append(rules.started(now))
-    if filters.ancient:
-        conditions.append(rules.long_failing(now))
-    if filters.future_only:
-        conditions.append(rules.not_started(now))
-    if filters.q:
-        conditions.append(_text_match(filters.q))
     return conditions
 
 

@@ -21,15 +21,7 @@ from ops_ui.calcom.simulator import errors, output, slots
 from ops_ui.calcom.simulator.clock import Clock
 from ops_ui.calcom.simulator.errors import ApiError, bad_request, not_found
 from ops_ui.calcom.simulator.store import Store
-from ops_ui.calcom.simulator.validation import (
-    BookingsQuery,
-    FieldError,
-    is_iso_date,
-    is_time_zone,
-    parse_instant,
-    pipe_error,
-    utc,
-)
+from ops_ui.calcom.simulator.validation import BookingsQuery, parse_instant, utc, validate_slots_query
 
 SINGLE_LENGTH = (
     "Can't specify 'lengthInMinutes' because event type does not have multiple possible lengths. Please, remove "
@@ -281,39 +273,34 @@ class BookingService:
 
     def slots(self, args: Any) -> dict[str, list[dict[str, str]]]:
         """``GET /v2/slots`` for an event type, keyed by date in the requested zone."""
-        problems: list[FieldError] = []
-        zone_name = args.get("timeZone") or "UTC"
-        if not is_time_zone(zone_name):
-            problems.append(FieldError("timeZone", ["timeZone must be a valid IANA time-zone"]))
-        for prop in ("start", "end"):
-            if not is_iso_date(args.get(prop)):
-                problems.append(FieldError(prop, [f"{prop} must be a valid ISO 8601 date string"]))
-        fmt = args.get("format") or "time"
-        if fmt not in ("time", "range"):
-            problems.append(FieldError("format", ["format must be one of the following values: time, range"]))
-        raw_id = args.get("eventTypeId")
-        if raw_id is None or not raw_id.isdigit():
-            problems.append(FieldError("eventTypeId", ["eventTypeId must be an integer number"]))
-        duration = args.get("duration")
-        if duration is not None and not (duration.isdigit() and int(duration) >= 1):
-            problems.append(FieldError("duration", ["duration must not be less than 1"]))
-        if problems:
-            raise pipe_error(problems)
-        zone = ZoneInfo(zone_name)
+        validate_slots_query(args)
+        zone = ZoneInfo(args.get("timeZone") or "UTC")
         range_start = parse_instant(args["start"], zone)
         range_end = parse_instant(args["end"], zone, end_of_day=True)
-        event_type = self._event_type(int(raw_id))
+        event_type = self._event_type(int(args["eventTypeId"]))
+        duration = args.get("duration")
         length = timedelta(minutes=int(duration) if duration else event_type["length"])
+        starts = self._free_starts(event_type, range_start, range_end, length, args.get("bookingUidToReschedule"))
+        return _slots_by_local_date(starts, zone, length, with_end=args.get("format") == "range")
+
+    def _free_starts(
+        self,
+        event_type: dict[str, Any],
+        range_start: datetime,
+        range_end: datetime,
+        length: timedelta,
+        exclude_uid: str | None,
+    ) -> set[datetime]:
+        """A start is offered when at least one host is free then; which host gets it is decided at booking time."""
         step = timedelta(minutes=event_type["slot_interval"] or int(length.total_seconds() // 60))
         now = self.clock.now()
         earliest = now + timedelta(minutes=event_type["minimum_notice"])
         window = event_type["booking_window_days"]
         latest = now + timedelta(days=window) if window is not None else None
-        exclude = args.get("bookingUidToReschedule")
         starts: set[datetime] = set()
         for user in self.hosts(event_type):
             rules = [slots.WorkingHours.from_json(rule) for rule in user["working_hours"]]
-            busy = self.store.busy_intervals(user["id"], range_start - length, range_end + length, exclude)
+            busy = self.store.busy_intervals(user["id"], range_start - length, range_end + length, exclude_uid)
             starts.update(
                 slots.free_slot_starts(
                     rules,
@@ -327,14 +314,20 @@ class BookingService:
                     latest=latest,
                 )
             )
-        grouped = slots.group_by_local_date(starts, zone)
-        result: dict[str, list[dict[str, str]]] = {}
-        for day, moments in grouped.items():
-            result[day] = [
-                {"start": slots.format_local(m)} | ({"end": slots.format_local(m + length)} if fmt == "range" else {})
-                for m in moments
-            ]
-        return result
+        return starts
+
+
+def _slots_by_local_date(
+    starts: set[datetime], zone: ZoneInfo, length: timedelta, *, with_end: bool
+) -> dict[str, list[dict[str, str]]]:
+    """The response's ``{date: [{"start": …}]}``; ``format=range`` adds each slot's ``end``."""
+    return {
+        day: [
+            {"start": slots.format_local(m)} | ({"end": slots.format_local(m + length)} if with_end else {})
+            for m in moments
+        ]
+        for day, moments in slots.group_by_local_date(starts, zone).items()
+    }
 
 
 def _location(location: dict[str, Any] | None, meeting_url: str | None) -> str | None:
@@ -348,30 +341,47 @@ def _location(location: dict[str, Any] | None, meeting_url: str | None) -> str |
 
 
 def _matches(row: dict[str, Any], query: BookingsQuery, now: datetime) -> bool:
+    """Every filter of ``GET /v2/bookings`` that was given must hold; an absent filter lets every booking through."""
+    return _status_matches(row, query.statuses, now) and _fields_match(row, query) and _dates_match(row, query)
+
+
+def _status_matches(row: dict[str, Any], statuses: tuple[str, ...], now: datetime) -> bool:
+    """Several statuses widen the result (any of them will do)."""
+    if not statuses:
+        return True
     status = row["status"]
-    if query.statuses:
-        live = status not in ("cancelled", "rejected")
-        wanted = {
-            "upcoming": live and row["end"] >= now,
-            "past": live and row["end"] <= now,
-            "cancelled": not live,
-            "unconfirmed": status == "pending" and row["end"] >= now,
-            "recurring": False,
-        }
-        if not any(wanted[s] for s in query.statuses):
-            return False
+    live = status not in ("cancelled", "rejected")
+    wanted = {
+        "upcoming": live and row["end"] >= now,
+        "past": live and row["end"] <= now,
+        "cancelled": not live,
+        "unconfirmed": status == "pending" and row["end"] >= now,
+        "recurring": False,
+    }
+    return any(wanted[s] for s in statuses)
+
+
+def _fields_match(row: dict[str, Any], query: BookingsQuery) -> bool:
     attendee = row["attendee"]
     checks: list[bool] = [
         query.attendee_email is None or (attendee.get("email") or "").lower() == query.attendee_email.lower(),
         query.attendee_name is None or attendee["name"].lower() == query.attendee_name.lower(),
         query.booking_uid is None or row["uid"] == query.booking_uid,
         not query.event_type_ids or row["event_type_id"] in query.event_type_ids,
+    ]
+    return all(checks)
+
+
+def _dates_match(row: dict[str, Any], query: BookingsQuery) -> bool:
+    """Bounds are inclusive; a booking never updated counts as updated when it was created."""
+    updated = row["updated_at"] or row["created_at"]
+    checks: list[bool] = [
         query.after_start is None or row["start"] >= query.after_start,
         query.before_end is None or row["end"] <= query.before_end,
         query.after_created is None or row["created_at"] >= query.after_created,
         query.before_created is None or row["created_at"] <= query.before_created,
-        query.after_updated is None or (row["updated_at"] or row["created_at"]) >= query.after_updated,
-        query.before_updated is None or (row["updated_at"] or row["created_at"]) <= query.before_updated,
+        query.after_updated is None or updated >= query.after_updated,
+        query.before_updated is None or updated <= query.before_updated,
     ]
     return all(checks)
 

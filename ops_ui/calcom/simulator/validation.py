@@ -9,6 +9,7 @@ trailing space. ``GET /v2/bookings`` goes through Nest's global ValidationPipe i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -40,6 +41,7 @@ EVENT_TYPE_SELECTOR = "eventTypeId or eventTypeSlug + username"
 EVENT_TYPE_SELECTOR_MESSAGE = (
     "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug must be provided"
 )
+LANGUAGE_MESSAGE = f"language must be one of the following values: {', '.join(sorted(LANGUAGES))}"
 BOOKING_STATUSES = ("upcoming", "recurring", "past", "cancelled", "unconfirmed")
 
 _EMAIL = re.compile(
@@ -62,6 +64,10 @@ class FieldError:
     def render(self) -> str:
         kids = ", ".join(child.render() for child in self.children)
         return f"{self.prop} property is wrong,{', '.join(self.constraints)} {kids}"
+
+
+_FieldRule = tuple[str, Callable[[Any], bool], str]
+"""``(property, is_valid(value), constraint message)``: one row of a table-driven check."""
 
 
 def pipe_error(errors: list[FieldError]) -> ApiError:
@@ -126,22 +132,11 @@ def validate_create(body: Any) -> dict:
     attendee_error = _attendee_error(body.get("attendee"))
     if attendee_error:
         errors.append(attendee_error)
-    has_id = "eventTypeId" in body
-    if has_id and (not isinstance(body["eventTypeId"], int) or isinstance(body["eventTypeId"], bool)):
+    if "eventTypeId" in body and not _is_integer(body["eventTypeId"]):
         errors.append(FieldError("eventTypeId", ["eventTypeId must be an integer number"]))
-    if not has_id and not (body.get("eventTypeSlug") and (body.get("username") or body.get("teamSlug"))):
+    if not _names_event_type(body):
         errors.append(FieldError(EVENT_TYPE_SELECTOR, [EVENT_TYPE_SELECTOR_MESSAGE]))
-    guests = body.get("guests")
-    if guests is not None and (not isinstance(guests, list) or not all(_is_email(g) for g in guests)):
-        errors.append(FieldError("guests", ["each value in guests must be an email"]))
-    if "metadata" in body and not _metadata_ok(body["metadata"]):
-        errors.append(FieldError("metadata", [METADATA_MESSAGE]))
-    if "bookingFieldsResponses" in body and not isinstance(body["bookingFieldsResponses"], dict):
-        errors.append(FieldError("bookingFieldsResponses", ["bookingFieldsResponses must be an object"]))
-    if "location" in body and not (
-        isinstance(body["location"], dict) and isinstance(body["location"].get("type"), str)
-    ):
-        errors.append(FieldError("location", ["location must be an object with a valid type"]))
+    errors.extend(_present_field_errors(body, _CREATE_PRESENT_RULES))
     errors.extend(_unknown(body, CREATE_FIELDS))
     if errors:
         raise pipe_error(errors)
@@ -152,27 +147,53 @@ def _attendee_error(attendee: Any) -> FieldError | None:
     if not isinstance(attendee, dict):
         return FieldError("attendee", ["nested property attendee must be either object or array"])
     children: list[FieldError] = []
-    if not isinstance(attendee.get("name"), str) or not attendee["name"].strip():
+    if not _is_non_blank(attendee.get("name")):
         children.append(FieldError("name", ["name must be a string"]))
     if not is_time_zone(attendee.get("timeZone")):
         children.append(FieldError("timeZone", ["timeZone must be a valid IANA time-zone"]))
-    if "phoneNumber" in attendee and not (
-        isinstance(attendee["phoneNumber"], str) and _PHONE.match(attendee["phoneNumber"])
-    ):
-        children.append(FieldError("phoneNumber", ["phoneNumber must be a valid phone number"]))
-    if "language" in attendee and attendee["language"] not in LANGUAGES:
-        children.append(
-            FieldError("language", [f"language must be one of the following values: {', '.join(sorted(LANGUAGES))}"])
-        )
-    if "email" in attendee and not _is_email(attendee["email"]):
-        children.append(FieldError("email", ["email must be an email"]))
+    children.extend(_present_field_errors(attendee, _ATTENDEE_PRESENT_RULES))
     children.extend(_unknown(attendee, ATTENDEE_FIELDS))
-    constraints = []
-    if not attendee.get("email") and not attendee.get("phoneNumber"):
-        constraints.append("Attendee must have at least one contact method (email or phone number)")
+    has_contact = attendee.get("email") or attendee.get("phoneNumber")
+    constraints = [] if has_contact else ["Attendee must have at least one contact method (email or phone number)"]
     if children or constraints:
         return FieldError("attendee", constraints, children)
     return None
+
+
+def _present_field_errors(values: dict, rules: tuple[_FieldRule, ...]) -> list[FieldError]:
+    """For properties that may be left out: absent passes, any sent value (``null`` included) must be valid."""
+    return [
+        FieldError(prop, [message])
+        for prop, is_valid, message in rules
+        if prop in values and not is_valid(values[prop])
+    ]
+
+
+def _is_integer(value: Any) -> bool:
+    """A JSON integer: Python counts ``True`` as an int, class-validator does not."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_non_blank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _names_event_type(body: dict) -> bool:
+    """The booking's event type is named by id, or by slug plus its owner (a user or a team)."""
+    return "eventTypeId" in body or bool(body.get("eventTypeSlug") and (body.get("username") or body.get("teamSlug")))
+
+
+def _guests_ok(guests: Any) -> bool:
+    """``null`` guests mean none (the service reads ``guests or []``); otherwise a list of e-mail addresses."""
+    return guests is None or (isinstance(guests, list) and all(_is_email(g) for g in guests))
+
+
+def _location_ok(location: Any) -> bool:
+    return isinstance(location, dict) and isinstance(location.get("type"), str)
+
+
+def _is_phone(value: Any) -> bool:
+    return isinstance(value, str) and bool(_PHONE.match(value))
 
 
 def _is_email(value: Any) -> bool:
@@ -183,6 +204,19 @@ def _metadata_ok(metadata: Any) -> bool:
     if not isinstance(metadata, dict) or len(metadata) > 50:
         return False
     return all(len(k) <= 40 and (not isinstance(v, str) or len(v) <= 500) for k, v in metadata.items())
+
+
+_CREATE_PRESENT_RULES: tuple[_FieldRule, ...] = (
+    ("guests", _guests_ok, "each value in guests must be an email"),
+    ("metadata", _metadata_ok, METADATA_MESSAGE),
+    ("bookingFieldsResponses", lambda value: isinstance(value, dict), "bookingFieldsResponses must be an object"),
+    ("location", _location_ok, "location must be an object with a valid type"),
+)
+_ATTENDEE_PRESENT_RULES: tuple[_FieldRule, ...] = (
+    ("phoneNumber", _is_phone, "phoneNumber must be a valid phone number"),
+    ("language", lambda value: value in LANGUAGES, LANGUAGE_MESSAGE),
+    ("email", _is_email, "email must be an email"),
+)
 
 
 def validate_reschedule(body: Any) -> dict:
@@ -225,6 +259,34 @@ def validate_reassign(body: Any) -> dict:
     return body
 
 
+def _is_slot_format(value: Any) -> bool:
+    return (value or "time") in ("time", "range")
+
+
+def _is_positive_duration(value: Any) -> bool:
+    """Absent means the event type's own length."""
+    return value is None or (value.isdigit() and int(value) >= 1)
+
+
+_SLOTS_QUERY_RULES: tuple[_FieldRule, ...] = (
+    ("timeZone", lambda value: is_time_zone(value or "UTC"), "timeZone must be a valid IANA time-zone"),
+    ("start", is_iso_date, "start must be a valid ISO 8601 date string"),
+    ("end", is_iso_date, "end must be a valid ISO 8601 date string"),
+    ("format", _is_slot_format, "format must be one of the following values: time, range"),
+    ("eventTypeId", lambda value: value is not None and value.isdigit(), "eventTypeId must be an integer number"),
+    ("duration", _is_positive_duration, "duration must not be less than 1"),
+)
+
+
+def validate_slots_query(args: Any) -> None:
+    """``GET /v2/slots`` goes through a pipe like the bodies: one 400 naming every failed parameter."""
+    problems = [
+        FieldError(prop, [message]) for prop, is_valid, message in _SLOTS_QUERY_RULES if not is_valid(args.get(prop))
+    ]
+    if problems:
+        raise pipe_error(problems)
+
+
 @dataclass(frozen=True)
 class BookingsQuery:
     statuses: tuple[str, ...] = ()
@@ -253,44 +315,75 @@ _DATES = {
 def parse_bookings_query(args: Any) -> BookingsQuery:
     """Parse ``GET /v2/bookings`` like Nest's ValidationPipe (transform on, constraint errors in details)."""
     problems: list[dict[str, Any]] = []
-    values: dict[str, Any] = {}
+    statuses = _statuses(args, problems)
+    event_type_ids = _event_type_ids(args, problems)
+    bounds = _date_bounds(args, problems)
+    sorts = _sorts(args, problems)
+    take = _bounded_int(args, "take", problems, default=100, low=1, high=250)
+    skip = _bounded_int(args, "skip", problems, default=0, low=0)
+    if problems:
+        raise ApiError(
+            400,
+            "Bad Request Exception",
+            details={"errors": problems},
+        )
+    email = args.get("attendeeEmail")
+    return BookingsQuery(
+        statuses=statuses,
+        # An unencoded "+" in a query string decodes to a space; in an e-mail address it can only have been a "+".
+        attendee_email=email.replace(" ", "+") if email else None,
+        attendee_name=args.get("attendeeName") or None,
+        booking_uid=args.get("bookingUid") or None,
+        event_type_ids=event_type_ids,
+        sorts=sorts,
+        take=take,
+        skip=skip,
+        **bounds,
+    )
 
-    def fail(prop: str, value: Any, constraints: dict[str, str]) -> None:
-        problems.append({"value": value, "property": prop, "children": [], "constraints": constraints})
 
+def _problem(prop: str, value: Any, constraints: dict[str, str]) -> dict[str, Any]:
+    """One entry of ``details.errors``, shaped like a serialised class-validator ValidationError."""
+    return {"value": value, "property": prop, "children": [], "constraints": constraints}
+
+
+def _statuses(args: Any, problems: list[dict[str, Any]]) -> tuple[str, ...]:
     statuses = _split(args.getlist("status"))
     if any(s not in BOOKING_STATUSES for s in statuses):
-        fail(
-            "status",
-            statuses,
-            {"isEnum": f"each value in status must be one of the following values: {', '.join(BOOKING_STATUSES)}"},
-        )
-    values["statuses"] = tuple(statuses)
-    email = args.get("attendeeEmail")
-    values["attendee_email"] = email.replace(" ", "+") if email else None
-    values["attendee_name"] = args.get("attendeeName") or None
-    values["booking_uid"] = args.get("bookingUid") or None
+        message = f"each value in status must be one of the following values: {', '.join(BOOKING_STATUSES)}"
+        problems.append(_problem("status", statuses, {"isEnum": message}))
+    return tuple(statuses)
+
+
+def _event_type_ids(args: Any, problems: list[dict[str, Any]]) -> tuple[int, ...]:
+    """``eventTypeId`` and ``eventTypeIds`` are both accepted, each repeated or comma-separated; one list results."""
     ids: list[int] = []
     for prop in ("eventTypeId", "eventTypeIds"):
         for raw in _split(args.getlist(prop)):
             if raw.isdigit():
                 ids.append(int(raw))
             else:
-                fail(
-                    prop,
-                    raw,
-                    {"isNumber": f"each value in {prop} must be a number conforming to the specified constraints"},
-                )
-    values["event_type_ids"] = tuple(ids)
+                message = f"each value in {prop} must be a number conforming to the specified constraints"
+                problems.append(_problem(prop, raw, {"isNumber": message}))
+    return tuple(ids)
+
+
+def _date_bounds(args: Any, problems: list[dict[str, Any]]) -> dict[str, datetime]:
+    """The ``BookingsQuery`` fields of the date filters that were sent; the others keep their default (no bound)."""
+    bounds: dict[str, datetime] = {}
     for prop, attr in _DATES.items():
         raw = args.get(prop)
         if raw is None:
             continue
         if is_iso_date(raw):
-            values[attr] = utc(raw)
+            bounds[attr] = utc(raw)
         else:
-            fail(prop, raw, {"isDateString": f"{prop} must be a valid ISO 8601 date string"})
-    sorts = []
+            problems.append(_problem(prop, raw, {"isDateString": f"{prop} must be a valid ISO 8601 date string"}))
+    return bounds
+
+
+def _sorts(args: Any, problems: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    sorts: list[tuple[str, str]] = []
     for prop, key in _SORTS.items():
         raw = args.get(prop)
         if raw is None:
@@ -298,30 +391,29 @@ def parse_bookings_query(args: Any) -> BookingsQuery:
         if raw in ("asc", "desc"):
             sorts.append((key, raw))
         else:
-            fail(prop, raw, {"isEnum": f"{prop} must be one of the following values: asc, desc"})
-    values["sorts"] = tuple(sorts)
-    for prop, default, low, high in (("take", 100, 1, 250), ("skip", 0, 0, None)):
-        raw = args.get(prop)
-        if raw is None:
-            values[prop] = default
-            continue
-        try:
-            number = int(raw)
-        except ValueError:
-            fail(prop, raw, {"isNumber": f"{prop} must be a number conforming to the specified constraints"})
-            continue
-        if number < low:
-            fail(prop, number, {"min": f"{prop} must not be less than {low}"})
-        elif high is not None and number > high:
-            fail(prop, number, {"max": f"{prop} must not be greater than {high}"})
-        values[prop] = number
-    if problems:
-        raise ApiError(
-            400,
-            "Bad Request Exception",
-            details={"errors": problems},
+            problems.append(_problem(prop, raw, {"isEnum": f"{prop} must be one of the following values: asc, desc"}))
+    return tuple(sorts)
+
+
+def _bounded_int(
+    args: Any, prop: str, problems: list[dict[str, Any]], *, default: int, low: int, high: int | None = None
+) -> int:
+    """An integer parameter; when it is invalid the returned value is never used, because the query is refused."""
+    raw = args.get(prop)
+    if raw is None:
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        problems.append(
+            _problem(prop, raw, {"isNumber": f"{prop} must be a number conforming to the specified constraints"})
         )
-    return BookingsQuery(**values)
+        return default
+    if number < low:
+        problems.append(_problem(prop, number, {"min": f"{prop} must not be less than {low}"}))
+    elif high is not None and number > high:
+        problems.append(_problem(prop, number, {"max": f"{prop} must not be greater than {high}"}))
+    return number
 
 
 def _split(raw_values: list[str]) -> list[str]:
