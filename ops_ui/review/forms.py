@@ -13,8 +13,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ops_ui.actions.cancel import REASONS
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
+CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}
 MAX_INTEGER = 2**31 - 1
 """The largest value an integer column holds; a bigger number in a form is damaged input (422), not a 500."""
+
+
+def plain_text(form: FlaskForm, field: StringField) -> None:
+    """Text that will be stored and sent to Cal.com may hold no control characters (a NUL breaks PostgreSQL)."""
+    if field.data and not CONTROL_CHARACTERS.isdisjoint(field.data):
+        raise ValidationError("Remove the invisible control characters from this text.")
 
 
 class ActionForm(FlaskForm):
@@ -56,10 +63,12 @@ class CancelForm(ActionForm):
         choices=[SelectChoice("", "Choose a reason…"), *(SelectChoice(code, label) for code, label in REASONS.items())],
         validators=[DataRequired("Choose why the appointment is cancelled.")],
     )
-    reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000)])
+    reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000), plain_text])
 
 
 class ContactForm(ActionForm):
-    email = EmailField("E-mail", validators=[Optional(), Length(max=320)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=64)], render_kw={"placeholder": "+49 30 1234567"})
+    email = EmailField("E-mail", validators=[Optional(), Length(max=320), plain_text])
+    phone = StringField(
+        "Phone", validators=[Optional(), Length(max=64), plain_text], render_kw={"placeholder": "+49 30 1234567"}
+    )
     and_retry = HiddenField()

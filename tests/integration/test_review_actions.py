@@ -427,6 +427,29 @@ def test_reassign_to_an_id_beyond_any_integer_column_is_a_422_not_a_500(htmx, sa
     assert _state(appointment.id) == before
 
 
+def test_a_cancel_reason_with_a_nul_byte_is_a_422_before_cal_com_hears_of_it(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    before = _state(appointment.id)
+    posts_before = len([b for b in sim.admin.bookings() if b["status"] == "cancelled"])
+    response = htmx.post(
+        f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="other", reason_text="Kunde\x00weg"
+    )
+    assert response.status_code == 422
+    assert "control characters" in response.get_data(as_text=True)
+    assert _state(appointment.id) == before
+    assert len([b for b in sim.admin.bookings() if b["status"] == "cancelled"]) == posts_before
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:00:00+00:00", "2999-01-01T10:00:00+00:00"])
+def test_a_reschedule_start_far_in_the_future_is_a_422_not_a_500(htmx, salon, sim, start):
+    appointment = _conflicted(salon, sim)
+    before = _state(appointment.id)
+    response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version, start=start)
+    assert response.status_code == 422
+    assert "more than a year ahead" in response.get_data(as_text=True)
+    assert _state(appointment.id) == before
+
+
 @pytest.mark.parametrize("version", [10**30, 2**31])
 def test_a_version_beyond_any_integer_column_is_a_422_not_a_500(htmx, salon, sim, version):
     appointment = _technical_failure(salon, sim)
