@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 
 from ops_ui.actions.cancel import cancel
 from ops_ui.actions.contact import update_contact, update_contact_then_retry
+from ops_ui.actions.orphans import calcom_bookings, cancel_orphan
 from ops_ui.actions.reassign import reassign, reassign_options
 from ops_ui.actions.reschedule import free_slots, reschedule
 from ops_ui.actions.results import ActionResult
@@ -138,7 +139,10 @@ def detail(appointment_id: int) -> ResponseReturnValue:
     without JavaScript lands when the action failed. An unknown panel, or one the user may not use, is ignored.
     """
     appointment = _visible(appointment_id)
-    context = _row_context(appointment) | {"history": history(appointment)}
+    past = history(appointment)
+    context = _row_context(appointment) | {"history": past}
+    if appointment.calcom_booking_uid or past.attempts:
+        context["calcom"] = calcom_bookings(appointment)
     panel = request.args.get("panel")
     if panel in PANELS and context["can_act"] and _needs_action(appointment):
         context |= {"panel": panel} | PANELS[panel](appointment, None)
@@ -239,6 +243,25 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
         panel="contact",
         form=form,
     )
+
+
+@bp.post("/<int:appointment_id>/orphans/<uid>/cancel")
+@require_actor
+def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
+    """A plain form on the detail page: cancel one orphan Cal.com booking, then show the page again."""
+    appointment = _visible(appointment_id)
+    form = RetryForm()
+    target = url_for("review.detail", appointment_id=appointment.id)
+    if not form.validate():
+        flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
+        return redirect(target, code=303)
+    try:
+        result = cancel_orphan(appointment.id, form.version.data, signed_in_user(), uid)
+    except (StaleAppointment, BeingChanged) as conflict:
+        flash(f"{conflict} — nothing was cancelled; here is the current state.", "error")
+        return redirect(target, code=303)
+    flash(result.message, "success" if result.ok else "error")
+    return redirect(target, code=303)
 
 
 # --- what each action panel shows --------------------------------------------------------------------------------
