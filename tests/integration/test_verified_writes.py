@@ -1,0 +1,290 @@
+"""Every Cal.com write whose answer is lost — a hang, a 500 or a dropped connection after Cal.com committed — ends
+with exactly one live booking for the appointment: adopted at once when the look-up works, and settled by the
+agent's next action when the look-up failed too."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+
+from ops_ui.actions.cancel import cancel
+from ops_ui.actions.reassign import reassign
+from ops_ui.actions.reschedule import reschedule
+from ops_ui.actions.retry import retry_sync
+from ops_ui.engine.claims import BeingChanged, OutcomeNotStored, claim
+from ops_ui.engine.writes import METADATA_KEY, Verdict, Writer
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus, utcnow
+from tests.integration.test_action_support import (
+    active_bookings,
+    attempts,
+    make_action_salon,
+    make_appointment,
+    mark_failed,
+    slot_start,
+)
+
+pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
+
+LOST_ANSWERS = {
+    "hang": {"hangAfterCommitSeconds": 1.0},
+    "500": {"statusAfterCommit": 500},
+    "drop": {"dropAfterCommit": True},
+}
+
+
+@pytest.fixture
+def salon(app, sim):
+    return make_action_salon(sim)
+
+
+def lose_the_write(sim: Any, mode: str) -> None:
+    """Cal.com commits the next write, but its answer never arrives; the look-up after it works."""
+    sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", count=1, **LOST_ANSWERS[mode])
+
+
+def lose_every_answer(sim: Any, mode: str) -> None:
+    """Cal.com commits what it is asked, and no answer arrives: the write and every look-up after it."""
+    sim.admin.set_faults(pathPrefix="/v2/bookings", count=50, **LOST_ANSWERS[mode])
+
+
+def ours(sim: Any, appointment_id: int) -> list[dict[str, Any]]:
+    return [b for b in active_bookings(sim) if b["metadata"].get(METADATA_KEY) == str(appointment_id)]
+
+
+def fresh(appointment_id: int) -> Appointment:
+    row = db.session.get(Appointment, appointment_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def assert_one_live_booking_matching(sim: Any, appointment_id: int) -> None:
+    row = fresh(appointment_id)
+    [live] = ours(sim, appointment_id)
+    assert live["uid"] == row.calcom_booking_uid
+    assert datetime.fromisoformat(live["start"].replace("Z", "+00:00")) == row.starts_at
+    assert row.sync_status is SyncStatus.SYNCED and row.uncertain_request is None
+
+
+# --- the look-up after the lost answer works: what Cal.com made is adopted ----------------------------------------
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_retry_whose_create_answer_is_lost_adopts_the_booking_instead_of_booking_twice(salon, sim, mode):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    lose_the_write(sim, mode)
+
+    result = retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+
+    assert result.ok, result.message
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_reschedule_whose_answer_is_lost_adopts_the_moved_booking(salon, sim, mode):
+    appointment = make_appointment(salon)
+    target = slot_start(3)
+    lose_the_write(sim, mode)
+
+    result = reschedule(appointment.id, appointment.version, salon.agent, target)
+
+    assert result.ok, result.message
+    assert fresh(appointment.id).starts_at == target
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_reassign_whose_create_answer_is_lost_adopts_it_and_cancels_the_old_booking(salon, sim, mode):
+    appointment = make_appointment(salon)
+    lose_the_write(sim, mode)
+
+    result = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
+
+    assert result.ok, result.message
+    assert fresh(appointment.id).staff_id == salon.colleague.id
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_cancel_whose_answer_is_lost_is_confirmed_by_the_look_up(salon, sim, mode):
+    appointment = make_appointment(salon)
+    lose_the_write(sim, mode)
+
+    result = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
+
+    assert result.ok, result.message
+    assert fresh(appointment.id).status is AppointmentStatus.CANCELLED
+    assert ours(sim, appointment.id) == []
+
+
+# --- the look-up fails too: the appointment is uncertain, and the next action settles it first --------------------
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_lost_create_then_the_agents_next_pick_leaves_one_booking_at_the_new_time(salon, sim, mode):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    lose_every_answer(sim, mode)
+
+    first = reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(3))
+
+    sim.admin.clear_faults()
+    assert not first.ok and "marked uncertain" in first.message
+    assert fresh(appointment.id).uncertain_request is not None
+    assert len(ours(sim, appointment.id)) == 1  # Cal.com did book, we could not see it
+
+    second = reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(4))
+
+    assert second.ok, second.message
+    assert fresh(appointment.id).starts_at == slot_start(4)
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_lost_reassign_then_a_retry_keeps_the_recorded_booking_and_cancels_the_other(salon, sim, mode):
+    appointment = make_appointment(salon)
+    kept = appointment.calcom_booking_uid
+    lose_every_answer(sim, mode)
+
+    first = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
+
+    sim.admin.clear_faults()
+    assert not first.ok
+    assert len(ours(sim, appointment.id)) == 2  # the colleague's new booking exists beside the old one
+
+    second = retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+
+    assert second.ok, second.message
+    assert fresh(appointment.id).calcom_booking_uid == kept
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_lost_cancel_then_cancelling_again_finds_it_done_and_cancels_locally(salon, sim, mode):
+    appointment = make_appointment(salon)
+    lose_every_answer(sim, mode)
+
+    first = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
+
+    sim.admin.clear_faults()
+    assert not first.ok
+    assert fresh(appointment.id).status is AppointmentStatus.SCHEDULED
+    assert ours(sim, appointment.id) == []
+
+    second = cancel(appointment.id, fresh(appointment.id).version, salon.agent, "duplicate")
+
+    assert second.ok, second.message
+    row = fresh(appointment.id)
+    assert row.status is AppointmentStatus.CANCELLED and row.uncertain_request is None
+    assert ours(sim, appointment.id) == []
+
+
+def test_while_the_look_up_still_fails_nothing_else_is_sent(salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    lose_every_answer(sim, "500")
+    reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(3))
+    posts = [a for a in attempts(appointment.id) if a.method == "POST"]
+
+    again = reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(4))
+
+    assert not again.ok and again.message.startswith("An earlier request to Cal.com was never answered")
+    assert [a for a in attempts(appointment.id) if a.method == "POST"] == posts
+    assert fresh(appointment.id).uncertain_request is not None
+
+
+# --- a process that dies, a commit that fails, a deadline that runs out -------------------------------------------
+
+
+def test_a_claim_left_by_a_dead_process_blocks_until_it_expires_and_is_then_settled_by_a_look_up(salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    lose_every_answer(sim, "drop")
+    dying = Writer(claim(fresh(appointment.id), fresh(appointment.id).version, salon.other_agent), SyncOperation.CREATE)
+    assert dying.create(salon.event_type_id, appointment.starts_at).verdict is Verdict.UNCERTAIN
+    sim.admin.clear_faults()  # ... and the process dies here, before storing anything
+
+    with pytest.raises(BeingChanged) as busy:
+        retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+    assert busy.value.holder == salon.other_agent.name
+
+    db.session.execute(  # the claim's time runs out
+        update(Appointment).where(Appointment.id == appointment.id).values(claim_expires_at=utcnow() - timedelta(1))
+    )
+    db.session.commit()
+    result = retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+
+    assert result.ok, result.message
+    assert_one_live_booking_matching(sim, appointment.id)
+    assert fresh(appointment.id).claim_token is None
+
+
+@contextmanager
+def database_refusing_cancellation() -> Iterator[None]:
+    """The database refuses to store a cancelled status, as a full disk or a broken constraint would."""
+    if db.engine.dialect.name == "postgresql":
+        create = [
+            "CREATE FUNCTION refuse_cancel() RETURNS trigger AS $$ BEGIN IF NEW.status = 'cancelled' THEN "
+            "RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_cancel BEFORE UPDATE ON appointment FOR EACH ROW EXECUTE FUNCTION refuse_cancel()",
+        ]
+        drop = ["DROP TRIGGER refuse_cancel ON appointment", "DROP FUNCTION refuse_cancel()"]
+    else:
+        create = [
+            "CREATE TRIGGER refuse_cancel BEFORE UPDATE OF status ON appointment "
+            "WHEN NEW.status = 'cancelled' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        ]
+        drop = ["DROP TRIGGER refuse_cancel"]
+    for statement in create:
+        db.session.execute(text(statement))
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        for statement in drop:
+            db.session.execute(text(statement))
+        db.session.commit()
+
+
+def test_a_local_failure_after_cal_com_agreed_is_never_silent_and_the_next_action_repairs_it(salon, sim):
+    appointment = make_appointment(salon)
+    uid = appointment.calcom_booking_uid
+
+    with database_refusing_cancellation(), pytest.raises(OutcomeNotStored):
+        cancel(appointment.id, appointment.version, salon.agent, "duplicate")
+
+    row = fresh(appointment.id)
+    assert ours(sim, appointment.id) == []  # Cal.com did cancel
+    assert row.status is AppointmentStatus.SCHEDULED and row.claim_token is None
+    assert row.uncertain_request is not None and uid in row.uncertain_request
+    assert [(a.operation, a.succeeded) for a in attempts(appointment.id)][-1] == (SyncOperation.CANCEL, True)
+
+    again = cancel(appointment.id, fresh(appointment.id).version, salon.agent, "duplicate")
+
+    assert again.ok, again.message
+    assert fresh(appointment.id).status is AppointmentStatus.CANCELLED
+
+
+def test_an_action_against_a_hanging_cal_com_ends_within_its_deadline(app, salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    app.config |= {"ACTION_DEADLINE_SECONDS": 1.2, "CALCOM_TIMEOUT_SECONDS": 0.8}
+    sim.admin.set_faults(pathPrefix="/v2", hangSeconds=5)
+
+    started = time.monotonic()
+    result = reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(3))
+    took = time.monotonic() - started
+
+    sim.admin.clear_faults()
+    assert not result.ok and "marked uncertain" in result.message
+    assert took < 1.2 + 0.5
+    lookups = [a for a in attempts(appointment.id) if a.operation is SyncOperation.LOOKUP and a.method == "GET"]
+    assert len(lookups) == 1  # the GET retries were cut by the deadline, not sent
