@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from ops_ui.actions.reassign import reassign, reassign_options
@@ -11,7 +13,9 @@ from ops_ui.extensions import db
 from ops_ui.models import SyncOperation, SyncStatus
 from tests.integration.test_action_support import (
     LENGTH,
+    OPEN_ALL_WEEK,
     TECHNICAL_FAILURES,
+    TIME_ZONE,
     active_bookings,
     attempts,
     audits,
@@ -193,3 +197,22 @@ def test_reassign_from_a_stale_screen_names_the_sync_engine(salon, sim):
     with pytest.raises(StaleAppointment) as stale:
         reassign(appointment.id, seen, salon.agent, salon.colleague.id)
     assert stale.value.changed_by == "the sync engine"
+
+
+def test_off_the_slot_grid_whoever_is_shown_free_is_accepted_and_whoever_is_shown_busy_is_refused(salon, sim):
+    busy_host = sim.admin.create_user("Lena Busy", "lena@salon.test", time_zone=TIME_ZONE, working_hours=OPEN_ALL_WEEK)
+    busy_type = sim.admin.create_event_type("Dauerwelle bei Lena", "dauerwelle-lena", LENGTH, busy_host["id"])
+    busy_staff = factories.make_staff(salon.company, "Lena Busy", calcom_user_id=busy_host["id"])
+    factories.map_event_type(salon.service, busy_staff, busy_type["id"])
+    off_grid = slot_start(2, time(9, 0))  # the grid is 06:00, 08:15, 10:30 …: 09:00 is between two slots
+    book_directly(sim, busy_type["id"], slot_start(2, time(10, 30)))  # Lena is busy from 10:30, inside 09:00–11:15
+    appointment = make_appointment(salon, start=off_grid)
+
+    shown = {option.staff.id: option.free for option in reassign_options(appointment)}
+
+    assert shown == {salon.colleague.id: True, busy_staff.id: False}
+    refused = reassign(appointment.id, appointment.version, salon.agent, busy_staff.id)
+    assert not refused.ok and "not free at this time" in refused.field_errors["staff_id"]
+    accepted = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
+    assert accepted.ok, accepted.message
+    assert state_of(appointment.id)["staff_id"] == salon.colleague.id
