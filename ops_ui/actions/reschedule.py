@@ -28,7 +28,7 @@ from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import precheck
-from ops_ui.engine.writes import Writer, mark_synced
+from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "reschedule"
@@ -107,45 +107,23 @@ def reschedule(
     if new_start.tzinfo is None or new_start.utcoffset() is None:
         raise ValueError("new_start must be an aware datetime")
     appointment = load_for_action(appointment_id, expected_version, actor)
-    if appointment.status is AppointmentStatus.CANCELLED:
-        return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be rescheduled.", appointment)
-    problem = _start_problem(new_start, now)
-    if problem:
-        return invalid_input(ACTION, appointment, {"new_start": problem})
+    refusal = _refusal_before_asking(appointment, new_start, now)
+    if refusal is not None:
+        return refusal
 
     writer = Writer(claim(appointment, expected_version, actor), SyncOperation.RESCHEDULE)
     row = writer.appointment
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
         return unsettled(writer, ACTION, settlement)
-    uid = _active_uid(row)
-    if uid is None:
-        mapping = mapping_for(row)
-        missing = precheck(row, mapping, _NO_PAST_CHECK)
-        if missing is not None or mapping is None:
-            fresh = writer.finish(lambda row: [])
-            message = f"Not sent to Cal.com: {missing.message}" if missing else "No Cal.com event type."
-            return ActionResult(False, ACTION, message, fresh, category=missing.category if missing else None)
-        operation = SyncOperation.CREATE
-        outcome = writer.create(mapping.calcom_event_type_id, new_start)
-    else:
-        operation = SyncOperation.RESCHEDULE
-        outcome = writer.reschedule(uid, new_start, reason)
-
+    before = snapshot(row, *TOUCHED)
+    operation, outcome = _move(writer, new_start, reason)
     if not outcome.done or outcome.booking is None:
-        return store_refusal(
-            writer,
-            ACTION,
-            actor,
-            outcome,
-            operation,
-            before=snapshot(row, *TOUCHED),
-            note=f"Asked for {new_start.astimezone(UTC).isoformat()}",
-        )
+        note = f"Asked for {new_start.astimezone(UTC).isoformat()}"
+        return store_refusal(writer, ACTION, actor, outcome, operation, before=before, note=note)
     booking = outcome.booking
 
     def apply(row: Appointment) -> list[AuditEvent]:
-        before = snapshot(row, *TOUCHED)
         row.starts_at = booking.start.astimezone(UTC)
         row.ends_at = booking.end.astimezone(UTC)
         mark_synced(row, booking.uid)
@@ -155,6 +133,34 @@ def reschedule(
     local = booking.start.astimezone(ZoneInfo(fresh.company.time_zone))
     message = f"Rescheduled to {local:%a %d %b %Y, %H:%M}; Cal.com booking {booking.uid}."
     return ActionResult(True, ACTION, with_settlement(message, settlement), fresh, booking_uid=booking.uid)
+
+
+def _refusal_before_asking(appointment: Appointment, new_start: datetime, now: datetime) -> ActionResult | None:
+    """Why the move cannot even be tried (nothing is claimed or sent), or None."""
+    if appointment.status is AppointmentStatus.CANCELLED:
+        return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be rescheduled.", appointment)
+    problem = _start_problem(new_start, now)
+    if problem:
+        return invalid_input(ACTION, appointment, {"new_start": problem})
+    if _active_uid(appointment) is None and appointment.uncertain_request is None:
+        missing = precheck(appointment, mapping_for(appointment), _NO_PAST_CHECK)
+        if missing is not None:
+            message = f"Not sent to Cal.com: {missing.message}"
+            return ActionResult(False, ACTION, message, appointment, category=missing.category)
+    return None
+
+
+def _move(writer: Writer, new_start: datetime, reason: str | None) -> tuple[SyncOperation, WriteOutcome]:
+    """Cal.com's reschedule of the live booking; without one, a new booking at the new time."""
+    row = writer.appointment
+    uid = _active_uid(row)
+    if uid is not None:
+        return SyncOperation.RESCHEDULE, writer.reschedule(uid, new_start, reason)
+    mapping = mapping_for(row)
+    if mapping is None:
+        failure = BookingFailure(ErrorCategory.NO_EVENT_TYPE, "No Cal.com event type for this appointment.")
+        return SyncOperation.CREATE, WriteOutcome(Verdict.NOT_DONE, failure=failure)
+    return SyncOperation.CREATE, writer.create(mapping.calcom_event_type_id, new_start)
 
 
 def _start_problem(new_start: datetime, now: datetime) -> str | None:

@@ -275,19 +275,24 @@ def error_from_response(status: int, headers: Mapping[str, str], body: str) -> C
         return BadResponseError(_describe(status, headers, body), **common)
 
     assert message is not None
+    return _class_for(status, message, code, details)(message, **common)
+
+
+def _class_for(status: int, message: str, code: str | None, details: Any) -> type[CalcomError]:
+    """The error class of an answer in Cal.com's own error envelope: the status decides, for 400 the message."""
     if status >= 500:
-        return ServerError(message, **common)
+        return ServerError
     if status in (401, 403):
-        return AuthError(message, **common)
+        return AuthError
     if status == 404:
-        return NotFoundError(message, **common)
+        return NotFoundError
     if status == 400 and _is_host_conflict_message(message):
-        return HostConflictError(message, **common)
+        return HostConflictError
     if status == 400 and _is_validation_message(message, code, details):
-        return ValidationError(message, **common)
+        return ValidationError
     if status in (400, 409, 422):
-        return BadRequestError(message, **common)
-    return CalcomError(message, **common)
+        return BadRequestError
+    return CalcomError
 
 
 def _describe(status: int, headers: Mapping[str, str], body: str) -> str:
