@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ops_ui.audit import SYNC_ENGINE, last_change
+from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AuditEvent, User, utcnow
+from ops_ui.models import Appointment, AuditEvent, SyncStatus, User, utcnow
 
 CLAIM_GRACE_SECONDS = 30
 """Time after the deadline for storing the outcome; a claim older than deadline + grace belongs to a dead process."""
@@ -173,6 +174,7 @@ def finish(claim: Claim, apply: Callable[[Appointment], Iterable[AuditEvent]], *
     except SQLAlchemyError as error:
         db.session.rollback()
         release(claim)
+        _flag_unstored_outcome(claim, error)
         raise OutcomeNotStored(row, error) from error
     db.session.refresh(row)
     return row
@@ -205,6 +207,26 @@ def release(claim: Claim) -> None:
         update(Appointment)
         .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
         .values(claim_token=None, claimed_by=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _flag_unstored_outcome(claim: Claim, error: SQLAlchemyError) -> None:
+    """Put an appointment whose Cal.com write may have happened on the board, since its outcome is not stored."""
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == claim.appointment.id, Appointment.uncertain_request.is_not(None))
+        .values(
+            sync_status=SyncStatus.FAILED,
+            last_error_category=ErrorCategory.UNKNOWN,
+            last_error_message=(
+                f"Storing the outcome here failed ({type(error).__name__}) after Cal.com was asked; the next action "
+                "checks in Cal.com what happened and repairs the appointment."
+            ),
+            failed_since=func.coalesce(Appointment.failed_since, utcnow()),
+            next_retry_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

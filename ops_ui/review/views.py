@@ -380,7 +380,7 @@ def _run(
         return _conflict(appointment.id, TAKEN_OVER)
     except OutcomeNotStored:
         fresh = load_row(appointment.id) or appointment
-        return _row_response(fresh, toast=("error", NOT_STORED), changed=True, panel=panel, failure=NOT_STORED)
+        return _row_response(fresh, toast=("error", NOT_STORED), changed=True, notice=NOT_STORED)
     except AppointmentNotFound:
         abort(404)
     except NotAllowed:

@@ -29,6 +29,7 @@ from tests.integration.test_action_support import (
     mark_failed,
     slot_start,
 )
+from tests.support.auth import HTMX_HEADERS, csrf_token, login
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
@@ -265,6 +266,7 @@ def test_a_local_failure_after_cal_com_agreed_is_never_silent_and_the_next_actio
     assert ours(sim, appointment.id) == []  # Cal.com did cancel
     assert row.status is AppointmentStatus.SCHEDULED and row.claim_token is None
     assert row.uncertain_request is not None and uid in row.uncertain_request
+    assert row.sync_status is SyncStatus.FAILED  # on the board, for a person or the next action
     assert [(a.operation, a.succeeded) for a in attempts(appointment.id)][-1] == (SyncOperation.CANCEL, True)
 
     again = cancel(appointment.id, fresh(appointment.id).version, salon.agent, "duplicate")
@@ -288,3 +290,20 @@ def test_an_action_against_a_hanging_cal_com_ends_within_its_deadline(app, salon
     assert took < 1.2 + 0.5
     lookups = [a for a in attempts(appointment.id) if a.operation is SyncOperation.LOOKUP and a.method == "GET"]
     assert len(lookups) == 1  # the GET retries were cut by the deadline, not sent
+
+
+def test_the_agent_sees_a_plain_message_not_a_500_when_storing_fails_after_cal_com_agreed(client, salon, sim):
+    appointment = make_appointment(salon)
+    login(client, salon.agent)
+    headers = {**HTMX_HEADERS, "X-CSRFToken": csrf_token(client, "/review")}
+
+    with database_refusing_cancellation():
+        response = client.post(
+            f"/review/{appointment.id}/cancel",
+            data={"version": appointment.version, "reason_code": "duplicate"},
+            headers=headers,
+        )
+
+    assert response.status_code == 200
+    assert "saving the result here failed" in response.get_data(as_text=True)
+    assert fresh(appointment.id).uncertain_request is not None
