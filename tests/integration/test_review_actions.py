@@ -284,6 +284,17 @@ def test_reassign_panel_marks_the_colleague_free_and_reassigning_books_them(htmx
     assert (fresh.staff_id, fresh.sync_status) == (salon.colleague.id, SyncStatus.SYNCED)
 
 
+def test_reassign_panel_offers_no_button_for_a_colleague_cal_com_shows_busy(htmx, salon, sim):
+    appointment = _conflicted(salon, sim)
+    _book_directly(sim, salon.colleague_event_type_id, appointment.starts_at)
+
+    body = htmx.get(f"/review/{appointment.id}/reassign").get_data(as_text=True)
+
+    button = re.search(rf'<button[^>]*value="{salon.colleague.id}"[^>]*>', body)
+    assert button and "disabled" in button.group(0)
+    assert '<span class="badge badge-busy">busy</span>' in body
+
+
 def test_reassign_to_someone_of_another_company_is_a_422(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
     stranger = factories.make_staff(factories.make_company("Elsewhere"), "Stranger")
