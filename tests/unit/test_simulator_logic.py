@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ops_ui.calcom.simulator.errors import ApiError
-from ops_ui.calcom.simulator.faults import FaultConfig, FaultInjector
+from ops_ui.calcom.simulator.faults import FaultConfig, FaultConfigError, FaultInjector
 from ops_ui.calcom.simulator.ratelimit import RateLimiter, RateLimitSettings
 from ops_ui.calcom.simulator.slots import (
     WorkingHours,
@@ -78,6 +78,35 @@ def test_faults_skip_admin_paths_and_other_methods() -> None:
     assert injector.decide("POST", "/_sim/reset") is None
     assert injector.decide("GET", "/v2/bookings") is None
     assert injector.decide("post", "/v2/bookings") is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ({"statusAfterCommit": 404}, "statusAfterCommit"),
+        ({"statusAfterCommit": 600}, "statusAfterCommit"),
+        ({"statusAfterCommit": "500"}, "statusAfterCommit"),
+        ({"statusAfterCommit": True}, "statusAfterCommit"),
+        ({"dropAfterCommit": "false"}, "dropAfterCommit"),
+        ({"dropAfterCommit": True, "statusAfterCommit": 500}, "exclude each other"),
+    ],
+)
+def test_after_commit_fault_rejects_non_5xx_status_non_bool_drop_and_both_together(body: dict, complaint: str) -> None:
+    with pytest.raises(FaultConfigError, match=complaint):
+        FaultConfig.from_json(body)
+
+
+def test_after_commit_faults_are_marked_and_limited_by_method_and_count() -> None:
+    for body in ({"statusAfterCommit": 599}, {"dropAfterCommit": True}, {"hangAfterCommitSeconds": 1}):
+        assert FaultConfig.from_json(body).after_commit, body
+    assert FaultConfig.from_json({"dropAfterCommit": True, "hangAfterCommitSeconds": 1}).after_commit
+    assert not FaultConfig.from_json({"status": 500, "dropAfterCommit": False}).after_commit
+    injector = FaultInjector()
+    injector.set(FaultConfig.from_json({"dropAfterCommit": True, "method": "POST", "count": 1}))
+    assert injector.decide("GET", "/v2/bookings") is None
+    hit = injector.decide("POST", "/v2/bookings")
+    assert hit is not None and hit.dropAfterCommit
+    assert injector.decide("POST", "/v2/bookings") is None
 
 
 def test_throttler_blocks_after_limit_and_reports_ceiled_seconds() -> None:

@@ -70,7 +70,8 @@ class SimulatorAdmin:
         return self._call("POST", "/event-types", body)
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        """Keys as in the admin JSON: ``latencyMs``, ``status``, ``hangSeconds``, ``count``, ``method`` …"""
+        """Keys as in the admin JSON: ``latencyMs``, ``status``, ``hangSeconds``, ``hangAfterCommitSeconds``,
+        ``statusAfterCommit``, ``dropAfterCommit``, ``count``, ``method`` …"""
         return self._call("PUT", "/faults", faults)
 
     def clear_faults(self) -> None:

@@ -8,11 +8,15 @@ instead of silently talking to "another API".
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -43,6 +47,7 @@ PROXY_502 = (
     "<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
 )
 PROXY_504 = PROXY_502.replace("502 Bad Gateway", "504 Gateway Time-out")
+DROP_ENVIRON_KEY = "calcom_simulator.drop_connection"  # set by ``finish``, acted on by ``DropConnectionMiddleware``
 
 
 @dataclass
@@ -73,6 +78,7 @@ def create_app(state: SimulatorState) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["calcom_simulator"] = state
+    app.wsgi_app = DropConnectionMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
     from ops_ui.calcom.simulator.admin import admin_blueprint
 
@@ -82,7 +88,7 @@ def create_app(state: SimulatorState) -> Flask:
     def pipeline() -> Response | None:
         g.request_id = str(uuid.uuid4())
         g.rate_headers = {}
-        g.hang_after = 0.0
+        g.after_commit = None
         if request.path.startswith(ADMIN_PREFIX):
             return None
         fault = state.faults.decide(request.method, request.path)
@@ -96,14 +102,12 @@ def create_app(state: SimulatorState) -> Flask:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        fault = getattr(g, "after_commit", None)
+        if fault is not None:
+            response = _spoil_answer(state, fault, response)
         response.headers["X-Request-Id"] = getattr(g, "request_id", str(uuid.uuid4()))
         for name, value in getattr(g, "rate_headers", {}).items():
             response.headers[name] = value
-        hang = getattr(g, "hang_after", 0.0)
-        if hang:
-            # The request has been handled and committed; only the answer is late (client times out).
-            response.headers[FAULT_HEADER] = "hangAfterCommit"
-            state.stopping.wait(hang)
         return response
 
     @app.errorhandler(ApiError)
@@ -149,18 +153,65 @@ def _apply_fault(state: SimulatorState, fault: FaultConfig) -> Response | None:
             Response('{"status":"success","data":{"id":', status=200, mimetype="application/json"), "malformedJson"
         )
     if fault.status:
-        status = int(fault.status)
-        if status == 500:
-            response = jsonify(NEST_500)
-            response.status_code = 500
-        elif status == 429:
-            response = error_response(errors.too_many_requests(), _path(), state.clock.now())
-        else:
-            response = error_response(ApiError(status, _fault_message(status)), _path(), state.clock.now())
-        return _marked(response, "status")
-    if fault.hangAfterCommitSeconds:
-        g.hang_after = float(fault.hangAfterCommitSeconds)
+        return _marked(_status_response(state, int(fault.status)), "status")
+    if fault.after_commit:
+        g.after_commit = fault  # handled normally now; ``finish`` spoils the answer once it is committed
     return None
+
+
+def _status_response(state: SimulatorState, status: int) -> Response:
+    """What Cal.com sends for ``status``: NestJS's bare body for 500, its error envelope otherwise."""
+    if status == 500:
+        response = jsonify(NEST_500)
+        response.status_code = 500
+        return response
+    if status == 429:
+        return error_response(errors.too_many_requests(), _path(), state.clock.now())
+    return error_response(ApiError(status, _fault_message(status)), _path(), state.clock.now())
+
+
+def _spoil_answer(state: SimulatorState, fault: FaultConfig, response: Response) -> Response:
+    """The request has been handled and committed; now make its answer late, wrong or absent.
+
+    A hang comes first, so it combines with either of the others (a slow gateway that then fails or hangs up).
+    """
+    mode = "hangAfterCommit"
+    if fault.hangAfterCommitSeconds:
+        state.stopping.wait(float(fault.hangAfterCommitSeconds))
+    if fault.statusAfterCommit:
+        response, mode = _status_response(state, int(fault.statusAfterCommit)), "statusAfterCommit"
+    if fault.dropAfterCommit:
+        request.environ[DROP_ENVIRON_KEY] = True
+        mode = "dropAfterCommit"  # the middleware sends nothing, so the client never sees this marker
+    return _marked(response, mode)
+
+
+class DropConnectionMiddleware:
+    """Hang up on the client after the Flask app has fully run, so not one byte of the answer is sent.
+
+    The socket is shut down, never closed: werkzeug still owns the file descriptor (closing it here could hand the
+    number to the next accepted connection). werkzeug then writes the status line into the shut socket, gets
+    ``BrokenPipeError``, treats it as a client that went away (``connection_dropped``, silent) and closes the
+    connection as usual, so the serving thread ends and the server keeps accepting. The client sees the
+    connection closed (or reset) with no response: ``RemoteDisconnected`` / ``requests.ConnectionError``.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = self.wsgi_app(environ, start_response)
+        if not environ.get(DROP_ENVIRON_KEY):
+            return body
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+        connection = environ.get("werkzeug.socket")
+        if connection is None:
+            raise RuntimeError("dropAfterCommit needs werkzeug's server (no werkzeug.socket in the WSGI environ)")
+        with contextlib.suppress(OSError):  # the client may have gone already
+            connection.shutdown(socket.SHUT_RDWR)
+        return []
 
 
 def _fault_message(status: int) -> str:

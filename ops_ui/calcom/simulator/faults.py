@@ -23,6 +23,8 @@ class FaultConfig:
     rate: float = 1.0
     hangSeconds: float = 0
     hangAfterCommitSeconds: float = 0
+    statusAfterCommit: int | None = None
+    dropAfterCommit: bool = False
     html502: bool = False
     malformedJson: bool = False
     method: str | None = None
@@ -45,7 +47,23 @@ class FaultConfig:
             raise FaultConfigError("status must be an HTTP status code")
         if config.count is not None and int(config.count) < 1:
             raise FaultConfigError("count must be at least 1")
+        config._check_after_commit()
         return config
+
+    def _check_after_commit(self) -> None:
+        """Strict types here: ``"false"`` must not silently drop connections, ``True`` is no status code."""
+        status = self.statusAfterCommit
+        if status is not None and (type(status) is not int or not 500 <= status <= 599):
+            raise FaultConfigError("statusAfterCommit must be a 5xx status code (500-599)")
+        if not isinstance(self.dropAfterCommit, bool):
+            raise FaultConfigError("dropAfterCommit must be true or false")
+        if status is not None and self.dropAfterCommit:
+            raise FaultConfigError("statusAfterCommit and dropAfterCommit exclude each other: a drop sends no status")
+
+    @property
+    def after_commit(self) -> bool:
+        """True if this fault lets the request commit and then delays, replaces or drops its answer."""
+        return bool(self.hangAfterCommitSeconds or self.statusAfterCommit or self.dropAfterCommit)
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
