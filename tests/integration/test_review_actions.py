@@ -501,7 +501,9 @@ def test_detail_page_ignores_a_panel_it_does_not_know(client, agent, salon, sim,
     assert 'class="panel-row"' not in response.get_data(as_text=True)
 
 
-def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_nothing(client, agent, salon, sim):
+def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_only_for_its_bookings(
+    client, agent, salon, sim
+):
     appointment = _technical_failure(salon, sim)
     assert sync_appointment(appointment).synced
     attempts_before = db.session.query(SyncAttempt).count()
@@ -511,7 +513,8 @@ def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_noth
 
     assert response.status_code == 200
     assert 'class="panel-row"' not in response.get_data(as_text=True)
-    assert db.session.query(SyncAttempt).count() == attempts_before
+    new = db.session.query(SyncAttempt).order_by(SyncAttempt.id).offset(attempts_before).all()
+    assert [(attempt.method, attempt.path.split("?")[0]) for attempt in new] == [("GET", "/v2/bookings")]
 
 
 def test_detail_page_opens_no_panel_for_a_manager(client, salon, sim):
