@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from ops_ui.actions.results import ActionResult, invalid_input, store_refusal, unsettled, with_settlement
 from ops_ui.audit import audit_event, snapshot
 from ops_ui.engine.claims import claim, load_for_action
-from ops_ui.engine.writes import Writer
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
+from ops_ui.engine.writes import Writer, mark_in_step
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "cancel"
 REASONS: dict[str, str] = {
@@ -86,12 +86,7 @@ def cancel(
         before = snapshot(row, *TOUCHED)
         row.status = AppointmentStatus.CANCELLED
         row.cancellation_reason = reason
-        row.sync_status = SyncStatus.SYNCED
-        row.last_error_category = None
-        row.last_error_message = None
-        row.last_error_status = None
-        row.next_retry_at = None
-        row.failed_since = None
+        mark_in_step(row)
         return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)]
 
     fresh = writer.finish(apply)

@@ -76,9 +76,7 @@ def book_claimed(claim: Claim, *, now: datetime | None = None) -> SyncResult:
     mapping = mapping_for(row)
     problem = precheck(row, mapping, now)
     if problem is not None:
-        return _store(
-            writer, WriteOutcome(Verdict.NOT_DONE, failure=BookingFailure(problem.category, problem.message)), now
-        )
+        return _store(writer, WriteOutcome(Verdict.NOT_DONE, failure=problem), now)
     assert mapping is not None
     return _store(writer, writer.create(mapping.calcom_event_type_id, row.starts_at), now)
 

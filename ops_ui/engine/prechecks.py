@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.types import Attendee
 from ops_ui.contact import is_anonymous_phone, normalise_phone, usable_email, usable_phone
+from ops_ui.engine.failures import BookingFailure
 from ops_ui.models import Appointment, Customer, EventTypeMapping
 
 LOCAL_CATEGORIES = frozenset(
@@ -16,35 +16,29 @@ LOCAL_CATEGORIES = frozenset(
 """Failures decided here, before Cal.com was asked."""
 
 
-@dataclass(frozen=True)
-class PrecheckFailure:
-    category: ErrorCategory
-    message: str
-
-
-def precheck(appointment: Appointment, mapping: EventTypeMapping | None, now: datetime) -> PrecheckFailure | None:
+def precheck(appointment: Appointment, mapping: EventTypeMapping | None, now: datetime) -> BookingFailure | None:
     if appointment.staff is None:
-        return PrecheckFailure(
+        return BookingFailure(
             ErrorCategory.NO_STAFF, "No staff member is assigned, so no Cal.com event type can be chosen."
         )
     if mapping is None:
-        return PrecheckFailure(
+        return BookingFailure(
             ErrorCategory.NO_EVENT_TYPE,
             f"{appointment.staff.name} has no Cal.com event type for {appointment.service.name}.",
         )
     if appointment.starts_at <= now:
-        return PrecheckFailure(
+        return BookingFailure(
             ErrorCategory.PAST_APPOINTMENT,
             f"The appointment started at {appointment.starts_at.isoformat()}; Cal.com does not book the past.",
         )
     return contact_failure(appointment.customer)
 
 
-def contact_failure(customer: Customer) -> PrecheckFailure | None:
+def contact_failure(customer: Customer) -> BookingFailure | None:
     """Cal.com needs an e-mail or an international phone number; placeholders and caller ids are neither."""
     if usable_email(customer.email) or usable_phone(customer.phone):
         return None
-    return PrecheckFailure(ErrorCategory.MISSING_CONTACT, _missing_contact_message(customer.email, customer.phone))
+    return BookingFailure(ErrorCategory.MISSING_CONTACT, _missing_contact_message(customer.email, customer.phone))
 
 
 def _missing_contact_message(email: str | None, phone: str | None) -> str:

@@ -348,6 +348,11 @@ def _staff_for(appointment: Appointment, booking: Booking) -> int | None:
 def mark_synced(appointment: Appointment, booking_uid: str) -> None:
     """Cal.com confirmed a booking for the appointment: it agrees with Cal.com again, errors are history."""
     appointment.calcom_booking_uid = booking_uid
+    mark_in_step(appointment)
+
+
+def mark_in_step(appointment: Appointment) -> None:
+    """The appointment agrees with Cal.com (booked, or cancelled on both sides): nothing is left to retry."""
     appointment.sync_status = SyncStatus.SYNCED
     appointment.last_error_category = None
     appointment.last_error_message = None
