@@ -107,16 +107,10 @@ def reassign(
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
         return unsettled(writer, ACTION, settlement)
-    free, note = _free_for(writer.client, row, mapping.calcom_event_type_id)
-    if not free:
-        writer.finish(lambda row: [])
-        busy = f"{new_staff.name} is not free at this time in Cal.com: {note}"
-        return invalid_input(ACTION, db.session.get(Appointment, row.id) or row, {"staff_id": busy})
+    refusal = _refusal_after_asking(writer, new_staff, mapping)
+    if refusal is not None:
+        return refusal
     old_uid = row.calcom_booking_uid
-    if old_uid is None and (missing := contact_failure(row.customer)) is not None:
-        fresh = writer.finish(lambda row: [])
-        return ActionResult(False, ACTION, f"Not sent to Cal.com: {missing.message}", fresh, category=missing.category)
-
     operation, outcome, warning = _move_booking(writer, old_uid, new_staff, mapping, reason)
     if not outcome.done:
         before = snapshot(row, *TOUCHED)
@@ -168,6 +162,22 @@ def _refusal_before_asking(appointment: Appointment, staff_id: int, now: datetim
             appointment,
             category=ErrorCategory.PAST_APPOINTMENT,
         )
+    return None
+
+
+def _refusal_after_asking(writer: Writer, new_staff: Staff, mapping: EventTypeMapping) -> ActionResult | None:
+    """Why nothing is written after all (the claim ends): the colleague is busy, or a new booking lacks a contact."""
+    row = writer.appointment
+    free, note = _free_for(writer.client, row, mapping.calcom_event_type_id)
+    if not free:
+        fresh = writer.finish(lambda row: [])
+        return invalid_input(
+            ACTION, fresh, {"staff_id": f"{new_staff.name} is not free at this time in Cal.com: {note}"}
+        )
+    missing = contact_failure(row.customer) if row.calcom_booking_uid is None else None
+    if missing is not None:
+        fresh = writer.finish(lambda row: [])
+        return ActionResult(False, ACTION, f"Not sent to Cal.com: {missing.message}", fresh, category=missing.category)
     return None
 
 
