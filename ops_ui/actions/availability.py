@@ -10,13 +10,25 @@ refuses a busy host before asking Cal.com, so what the panel shows is what then 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ops_ui.actions.results import read_failure_sentence
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
+from ops_ui.engine.failures import BookingFailure
 
 NOT_OFFERED = "Cal.com does not offer this time."
+
+
+@dataclass(frozen=True)
+class Availability:
+    free: bool
+    note: str | None = None
+    """Why not free, in plain words."""
+    failure: BookingFailure | None = None
+    """Set when Cal.com could not be asked: then nobody knows, which is not the same as busy."""
 
 
 def covered(start: datetime, end: datetime, free_starts: Iterable[datetime], length: timedelta) -> bool:
@@ -33,16 +45,15 @@ def covered(start: datetime, end: datetime, free_starts: Iterable[datetime], len
     return False
 
 
-def free_at(
-    client: CalcomClient, event_type_id: int, start: datetime, end: datetime, time_zone: str
-) -> tuple[bool, str | None]:
-    """Whether ``event_type_id``'s host can take ``[start, end)``; a note explains a busy or unknown answer."""
+def free_at(client: CalcomClient, event_type_id: int, start: datetime, end: datetime, time_zone: str) -> Availability:
+    """Whether ``event_type_id``'s host can take ``[start, end)``, by Cal.com's slots of that day."""
     day = start.astimezone(ZoneInfo(time_zone)).date()
     try:
         slots = client.get_slots(event_type_id, day, day + timedelta(days=1), time_zone)
     except CalcomError as error:
-        return False, f"Could not ask Cal.com: {error.message}"
+        failure = BookingFailure.from_error(error)
+        return Availability(False, f"Could not ask Cal.com: {read_failure_sentence(failure)}", failure)
     starts = [slot.start for slot in slots]
     if start in starts or covered(start, end, starts, end - start):
-        return True, None
-    return False, NOT_OFFERED
+        return Availability(True)
+    return Availability(False, NOT_OFFERED)

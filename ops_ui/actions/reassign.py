@@ -15,8 +15,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from ops_ui.actions.availability import free_at
-from ops_ui.actions.results import ActionResult, invalid_input, store_refusal, unsettled, with_settlement
+from ops_ui.actions.availability import Availability, free_at
+from ops_ui.actions.results import (
+    ActionResult,
+    invalid_input,
+    read_failure_sentence,
+    store_refusal,
+    unsettled,
+    with_settlement,
+)
 from ops_ui.audit import audit_event, snapshot
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
@@ -59,7 +66,7 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     current_user = appointment.staff.calcom_user_id if appointment.staff else None
     client = calcom_client(on_exchange=AttemptRecorder(appointment, SyncOperation.LOOKUP))
-    answers: dict[int, tuple[bool, str | None]] = {}
+    answers: dict[int, Availability] = {}
     options: list[Option] = []
     for staff, mapping in _candidates(appointment):
         event_type_id = mapping.calcom_event_type_id
@@ -72,8 +79,8 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
             continue
         if event_type_id not in answers:
             answers[event_type_id] = _free_for(client, appointment, event_type_id)
-        free, note = answers[event_type_id]
-        options.append(Option(staff, event_type_id, free=free, note=note))
+        answer = answers[event_type_id]
+        options.append(Option(staff, event_type_id, free=answer.free, note=answer.note))
     return options
 
 
@@ -168,12 +175,16 @@ def _refusal_before_asking(appointment: Appointment, staff_id: int, now: datetim
 def _refusal_after_asking(writer: Writer, new_staff: Staff, mapping: EventTypeMapping) -> ActionResult | None:
     """Why nothing is written after all (the claim ends): the colleague is busy, or a new booking lacks a contact."""
     row = writer.appointment
-    free, note = _free_for(writer.client, row, mapping.calcom_event_type_id)
-    if not free:
+    availability = _free_for(writer.client, row, mapping.calcom_event_type_id)
+    if availability.failure is not None:
         fresh = writer.finish(lambda row: [])
-        return invalid_input(
-            ACTION, fresh, {"staff_id": f"{new_staff.name} is not free at this time in Cal.com: {note}"}
-        )
+        failure = availability.failure
+        message = f"Could not check whether {new_staff.name} is free: {read_failure_sentence(failure)}"
+        return ActionResult(False, ACTION, message, fresh, category=failure.category, detail=failure.detail)
+    if not availability.free:
+        fresh = writer.finish(lambda row: [])
+        busy = f"{new_staff.name} is not free at this time in Cal.com: {availability.note}"
+        return invalid_input(ACTION, fresh, {"staff_id": busy})
     missing = contact_failure(row.customer) if row.calcom_booking_uid is None else None
     if missing is not None:
         fresh = writer.finish(lambda row: [])
@@ -205,7 +216,7 @@ def _move_booking(
     return SyncOperation.CREATE, created, warning
 
 
-def _free_for(client: CalcomClient, appointment: Appointment, event_type_id: int) -> tuple[bool, str | None]:
+def _free_for(client: CalcomClient, appointment: Appointment, event_type_id: int) -> Availability:
     return free_at(
         client,
         event_type_id,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from ops_ui.actions.results import (
     ActionResult,
-    failure_sentence,
     invalid_input,
+    read_failure_sentence,
     store_refusal,
     unsettled,
     with_settlement,
@@ -82,7 +82,7 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
         )
     except CalcomError as error:
         failure = BookingFailure.from_error(error)
-        return FreeSlots(False, (), time_zone, first, last, failure_sentence(failure), failure.category)
+        return FreeSlots(False, (), time_zone, first, last, read_failure_sentence(failure), failure.category)
     starts = tuple(slot.start.astimezone(zone) for slot in slots if slot.start > now)
     return FreeSlots(True, starts, time_zone, first, last)
 

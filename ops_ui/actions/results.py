@@ -98,12 +98,12 @@ def unsettled(writer: Writer, action: str, settlement: Settlement) -> ActionResu
     """An earlier unanswered write could not be checked: nothing else is sent until it can."""
     fresh = writer.finish(lambda row: [])
     failure = settlement.failure
-    reason = failure_sentence(failure) if failure else "Cal.com could not be asked."
+    reason = read_failure_sentence(failure) if failure else "Cal.com could not be asked."
     return ActionResult(
         ok=False,
         action=action,
         message=(
-            "An earlier request to Cal.com was never answered, and checking what it did failed: "
+            "An earlier request to Cal.com was never answered, and checking what it did failed too: "
             f"{reason} Nothing was changed; try again in a moment."
         ),
         appointment=fresh,
@@ -133,6 +133,15 @@ def failure_sentence(failure: BookingFailure) -> str:
     if failure.http_status is not None and 400 <= failure.http_status < 500:
         return f"Cal.com refused: {failure.message}"
     return f"{_no_answer(failure)}; nothing was changed."
+
+
+def read_failure_sentence(failure: BookingFailure) -> str:
+    """A failed look-up in plain words (nothing was to be changed by it)."""
+    if failure.category is ErrorCategory.RATE_LIMITED or (
+        failure.http_status is not None and 400 <= failure.http_status < 500
+    ):
+        return failure_sentence(failure)
+    return f"{_no_answer(failure)}."
 
 
 def _no_answer(failure: BookingFailure) -> str:

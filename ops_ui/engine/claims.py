@@ -16,7 +16,6 @@ deadline. Whatever that process may have sent is recorded before it was sent (``
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ops_ui.audit import SYNC_ENGINE, last_change
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.engine.deadline import deadline_in
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, SyncStatus, User, utcnow
 
@@ -127,7 +127,7 @@ def claim_for_engine(appointment: Appointment, actor: User | None = None) -> Cla
 
 def _claim(appointment: Appointment, expected_version: int, actor: User | None) -> Claim:
     seconds = float(current_app.config["ACTION_DEADLINE_SECONDS"])
-    deadline = time.monotonic() + seconds
+    deadline = deadline_in(seconds)
     now = utcnow()
     token = secrets.token_hex(16)
     taken = db.session.execute(

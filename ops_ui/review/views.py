@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
@@ -40,6 +40,7 @@ from ops_ui.engine.claims import (
     OutcomeNotStored,
     StaleAppointment,
 )
+from ops_ui.engine.deadline import close_scope, open_scope
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
@@ -65,6 +66,22 @@ NOT_STORED = (
     "action checks Cal.com first and repairs it."
 )
 RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
+
+
+# --- one deadline per request ------------------------------------------------------------------------------------
+
+
+@bp.before_request
+def _open_deadline() -> None:
+    """The action and the panel re-rendered after it share one deadline for Cal.com, below the server's timeout."""
+    g.calcom_deadline = open_scope(float(current_app.config["ACTION_DEADLINE_SECONDS"]))
+
+
+@bp.teardown_request
+def _close_deadline(error: BaseException | None) -> None:
+    token = g.pop("calcom_deadline", None)
+    if token is not None:
+        close_scope(token)
 
 
 # --- the board ---------------------------------------------------------------------------------------------------

@@ -307,3 +307,41 @@ def test_the_agent_sees_a_plain_message_not_a_500_when_storing_fails_after_cal_c
     assert response.status_code == 200
     assert "saving the result here failed" in response.get_data(as_text=True)
     assert fresh(appointment.id).uncertain_request is not None
+
+
+def test_a_failed_action_and_the_panel_shown_after_it_end_within_one_deadline(app, client, salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    login(client, salon.agent)
+    headers = {**HTMX_HEADERS, "X-CSRFToken": csrf_token(client, "/review")}
+    app.config |= {"ACTION_DEADLINE_SECONDS": 1.5, "CALCOM_TIMEOUT_SECONDS": 1.0}
+    client.application.config |= {"ACTION_DEADLINE_SECONDS": 1.5, "CALCOM_TIMEOUT_SECONDS": 1.0}
+    sim.admin.set_faults(pathPrefix="/v2", hangSeconds=5)
+
+    started = time.monotonic()
+    response = client.post(
+        f"/review/{appointment.id}/reschedule",
+        data={"version": appointment.version, "start": slot_start(3).isoformat()},
+        headers=headers,
+    )
+    took = time.monotonic() - started
+
+    sim.admin.clear_faults()
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "marked uncertain" in body and "Could not list free times" in body
+    assert took < 1.5 + 0.5  # the panel's slots request was not sent after the deadline
+
+
+def test_reassign_tells_cal_com_not_answering_apart_from_a_busy_colleague(app, salon, sim):
+    appointment = make_appointment(salon)
+    app.config["CALCOM_TIMEOUT_SECONDS"] = 0.3
+    sim.admin.set_faults(method="GET", pathPrefix="/v2/slots", hangSeconds=2)
+
+    result = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
+
+    sim.admin.clear_faults()
+    assert not result.ok and not result.field_errors
+    assert result.message.startswith("Could not check whether Mia Wagner is free: Cal.com did not answer within")
+    assert "HTTPConnectionPool" not in result.message
+    assert [b["uid"] for b in ours(sim, appointment.id)] == [appointment.calcom_booking_uid]
