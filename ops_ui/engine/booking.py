@@ -139,7 +139,7 @@ def _failure_of(outcome: WriteOutcome) -> BookingFailure | None:
         f"{failure.message}\n\nCal.com may have created the booking; looking it up failed too: "
         f"{outcome.lookup_failure.message}"
     )
-    return BookingFailure(failure.category, message, failure.http_status, failure.reset_seconds, failure.detail)
+    return replace(failure, message=message)
 
 
 def record_failure(appointment: Appointment, failure: BookingFailure, now: datetime) -> None:
