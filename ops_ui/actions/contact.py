@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 
 from email_validator import validate_email
 
-from ops_ui.actions.results import ActionResult, invalid_input
+from ops_ui.actions.results import ActionResult, invalid_input, unsettled, with_settlement
 from ops_ui.actions.retry import retry_sync
 from ops_ui.audit import audit_event
 from ops_ui.contact import email_problem, normalise_phone, phone_problem
-from ops_ui.engine.claims import claim, finish, load_for_action
-from ops_ui.models import Appointment, AuditEvent, User
+from ops_ui.engine.claims import claim, load_for_action
+from ops_ui.engine.writes import Writer
+from ops_ui.models import Appointment, AuditEvent, SyncOperation, User
 
 ACTION = "contact_update"
 NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
@@ -72,9 +73,15 @@ def update_contact(
         after = {"customer_id": person.id, "email": email, "phone": phone}
         return [audit_event(row, actor, ACTION, before=before, after=after, note=None, at=now)]
 
-    appointment = finish(claim(appointment, expected_version, actor), apply)
+    writer = Writer(claim(appointment, expected_version, actor), SyncOperation.LOOKUP)
+    # Cal.com's bookings are found by the attendee's contact: settle an unanswered write before it changes.
+    settlement = writer.settle_earlier_write()
+    if settlement is not None and not settlement.ok:
+        return unsettled(writer, ACTION, settlement)
+    appointment = writer.finish(apply)
     saved = ", ".join(part for part in (email, phone) if part)
-    return ActionResult(True, ACTION, f"Contact saved for {customer.name}: {saved}.", appointment)
+    message = with_settlement(f"Contact saved for {customer.name}: {saved}.", settlement)
+    return ActionResult(True, ACTION, message, appointment)
 
 
 def update_contact_then_retry(

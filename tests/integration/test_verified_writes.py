@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text, update
 
 from ops_ui.actions.cancel import cancel
+from ops_ui.actions.contact import update_contact
 from ops_ui.actions.reassign import reassign
 from ops_ui.actions.reschedule import reschedule
 from ops_ui.actions.retry import retry_sync
@@ -345,3 +346,20 @@ def test_reassign_tells_cal_com_not_answering_apart_from_a_busy_colleague(app, s
     assert result.message.startswith("Could not check whether Mia Wagner is free: Cal.com did not answer within")
     assert "HTTPConnectionPool" not in result.message
     assert [b["uid"] for b in ours(sim, appointment.id)] == [appointment.calcom_booking_uid]
+
+
+def test_a_contact_change_settles_an_unanswered_create_first_so_its_booking_is_still_found(salon, sim):
+    appointment = make_appointment(salon, synced=False)
+    mark_failed(appointment)
+    lose_every_answer(sim, "500")
+    retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+    sim.admin.clear_faults()
+    [made] = ours(sim, appointment.id)  # booked under the old e-mail, which the look-up searches by
+
+    saved = update_contact(appointment.id, fresh(appointment.id).version, salon.agent, "neu@kunden-mail.de", None)
+    retried = retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
+
+    assert saved.ok and "Cal.com keeps booking" in saved.message
+    assert retried.ok, retried.message
+    assert [b["uid"] for b in ours(sim, appointment.id)] == [made["uid"]]
+    assert fresh(appointment.id).calcom_booking_uid == made["uid"]
