@@ -150,6 +150,26 @@ def test_a_lost_create_then_the_agents_next_pick_leaves_one_booking_at_the_new_t
 
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
+def test_a_lost_move_of_a_booking_then_another_move_adopts_the_moved_booking_first(salon, sim, mode):
+    appointment = make_appointment(salon)
+    lose_every_answer(sim, mode)
+
+    first = reschedule(appointment.id, appointment.version, salon.agent, slot_start(3))
+
+    sim.admin.clear_faults()
+    assert not first.ok and fresh(appointment.id).uncertain_request is not None
+    [moved] = ours(sim, appointment.id)
+    assert moved["uid"] != appointment.calcom_booking_uid  # Cal.com moved it; we could not see where
+
+    second = reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(4))
+
+    assert second.ok, second.message
+    assert "Cal.com keeps booking " + moved["uid"] in second.message
+    assert fresh(appointment.id).starts_at == slot_start(4)
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
+@pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_lost_reassign_then_a_retry_keeps_the_recorded_booking_and_cancels_the_other(salon, sim, mode):
     appointment = make_appointment(salon)
     kept = appointment.calcom_booking_uid
