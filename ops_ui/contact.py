@@ -8,6 +8,7 @@ neither reaches a person, so neither counts as a usable contact.
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -18,7 +19,7 @@ PLACEHOLDER_LOCAL_PARTS = ("anonymous", "noreply", "no-reply", "placeholder", "u
 
 
 def is_anonymous_phone(phone: str | None) -> bool:
-    return bool(phone) and bool(ANONYMOUS_PHONE.match(phone.strip()))
+    return phone is not None and bool(ANONYMOUS_PHONE.match(phone.strip()))
 
 
 def is_placeholder_email(email: str | None) -> bool:
@@ -62,9 +63,9 @@ def normalise_phone(phone: str) -> str:
     return phonenumbers.format_number(phonenumbers.parse(phone, None), phonenumbers.PhoneNumberFormat.E164)
 
 
-def usable_email(email: str | None) -> bool:
-    return bool(email) and email_problem(email) is None
+def usable_email(email: str | None) -> TypeGuard[str]:
+    return bool(email) and email is not None and email_problem(email) is None
 
 
-def usable_phone(phone: str | None) -> bool:
-    return bool(phone) and phone_problem(phone) is None
+def usable_phone(phone: str | None) -> TypeGuard[str]:
+    return bool(phone) and phone is not None and phone_problem(phone) is None

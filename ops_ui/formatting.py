@@ -7,7 +7,9 @@ the process locale, so output does not change with the server's settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
@@ -127,8 +129,11 @@ def has_endpoint(endpoint: str) -> bool:
 
 
 def register_template_helpers(app: Flask) -> None:
-    for function in (local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until, slot_time):
+    filters: tuple[Callable[..., Any], ...] = (
+        local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until, slot_time,
+    )  # fmt: skip
+    for function in filters:
         app.add_template_filter(function)
-    for function in (has_endpoint, is_anonymous_phone, is_placeholder_email):
-        app.add_template_global(function)
-    app.add_template_global(CRITICAL_WITHIN_HOURS, "CRITICAL_WITHIN_HOURS")
+    for helper in (has_endpoint, is_anonymous_phone, is_placeholder_email):
+        app.add_template_global(helper)
+    app.jinja_env.globals["CRITICAL_WITHIN_HOURS"] = CRITICAL_WITHIN_HOURS

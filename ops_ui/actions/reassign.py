@@ -64,14 +64,15 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
     free with Cal.com's message in ``note`` rather than failing the whole list.
     """
     now = now or datetime.now(UTC)
-    current_user = appointment.staff.calcom_user_id if appointment.staff else None
+    current = appointment.staff
+    current_user = current.calcom_user_id if current else None
     client = calcom_client(on_exchange=AttemptRecorder(appointment, SyncOperation.LOOKUP))
     answers: dict[int, Availability] = {}
     options: list[Option] = []
     for staff, mapping in _candidates(appointment):
         event_type_id = mapping.calcom_event_type_id
-        if current_user is not None and staff.calcom_user_id == current_user:
-            note = f"Same Cal.com user as {appointment.staff.name}: the same person, already holding this time."
+        if current is not None and current_user is not None and staff.calcom_user_id == current_user:
+            note = f"Same Cal.com user as {current.name}: the same person, already holding this time."
             options.append(Option(staff, event_type_id, free=False, same_person=True, note=note))
             continue
         if appointment.starts_at <= now:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ops_ui.extensions import db
 from ops_ui.models import Role, User
@@ -76,7 +77,9 @@ def can_see_company(company_id: int | None, user: User | None = None) -> bool:
     return user.company_id is None or user.company_id == company_id
 
 
-def scope_to_user(statement: Select[Any], company_column: ColumnElement[Any], user: User | None = None) -> Select[Any]:
+def scope_to_user(
+    statement: Select[Any], company_column: ColumnElement[Any] | InstrumentedAttribute[Any], user: User | None = None
+) -> Select[Any]:
     """Limit a query to the companies the user may see (all of them when the user has no company)."""
     user = user or signed_in_user()
     if user.company_id is None:

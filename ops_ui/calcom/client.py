@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -300,9 +300,9 @@ class CalcomClient:
         headers: dict[str, str],
         query: dict[str, Any],
         body_text: str | None,
-        parse: Callable[[dict[str, Any]], Any],
+        parse: Callable[[dict[str, Any]], T],
         timeout: tuple[float, float],
-    ) -> Any:
+    ) -> T:
         url = self.base_url + path
         sent_path = path + (f"?{urlencode(query)}" if query else "")
         started = time.monotonic()
@@ -360,10 +360,10 @@ class CalcomClient:
             )
         if error is not None:
             raise error
-        return result
+        return cast(T, result)
 
 
-def _unwrap(status: int, headers: dict[str, str], text: str, parse: Callable[[dict[str, Any]], Any]) -> Any:
+def _unwrap(status: int, headers: dict[str, str], text: str, parse: Callable[[dict[str, Any]], T]) -> T:
     """``data`` of a ``{"status": "success", "data": …}`` body, parsed; anything else is a BadResponseError."""
     context: dict[str, Any] = {"status": status, "body": text, "headers": headers, "request_id": request_id_of(headers)}
     try:

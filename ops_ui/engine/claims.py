@@ -19,9 +19,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, or_, update
+from sqlalchemy import CursorResult, Update, func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -130,7 +131,7 @@ def _claim(appointment: Appointment, expected_version: int, actor: User | None) 
     deadline = deadline_in(seconds)
     now = utcnow()
     token = secrets.token_hex(16)
-    taken = db.session.execute(
+    taken = _changed_rows(
         update(Appointment)
         .where(
             Appointment.id == appointment.id,
@@ -143,7 +144,7 @@ def _claim(appointment: Appointment, expected_version: int, actor: User | None) 
             claim_expires_at=now + timedelta(seconds=seconds + CLAIM_GRACE_SECONDS),
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     fresh = db.session.get(Appointment, appointment.id, populate_existing=True)
     assert fresh is not None
@@ -234,11 +235,16 @@ def _flag_unstored_outcome(claim: Claim, error: SQLAlchemyError) -> None:
 
 def _fence(claim: Claim, **values: object) -> None:
     """An UPDATE that must hit the claimed row by its token, in the caller's transaction; else ``ClaimLost``."""
-    changed = db.session.execute(
+    changed = _changed_rows(
         update(Appointment)
         .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
         .values(**(values or {"claim_token": claim.token}))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer")
+
+
+def _changed_rows(statement: Update) -> int:
+    result = cast("CursorResult[Any]", db.session.execute(statement))
+    return result.rowcount

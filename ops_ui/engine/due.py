@@ -41,7 +41,10 @@ def sync_due(now: datetime | None = None, limit: int = 100) -> list[SyncResult]:
     now = now or datetime.now(UTC)
     results = []
     for appointment_id in due_appointment_ids(now, limit):
-        result = sync_appointment(db.session.get(Appointment, appointment_id), now=now)
+        appointment = db.session.get(Appointment, appointment_id)
+        if appointment is None:
+            continue
+        result = sync_appointment(appointment, now=now)
         results.append(result)
         if result.category is ErrorCategory.RATE_LIMITED:
             break

@@ -342,7 +342,7 @@ def _staff_for(appointment: Appointment, booking: Booking) -> int | None:
     hosts = [staff_id for staff_id, user_id in rows if user_id in booking.host_ids]
     if appointment.staff_id in hosts or not (hosts or len(rows) == 1):
         return None
-    return hosts[0] if hosts else rows[0][0]
+    return hosts[0] if hosts else int(rows[0][0])
 
 
 def mark_synced(appointment: Appointment, booking_uid: str) -> None:

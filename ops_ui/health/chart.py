@@ -59,7 +59,7 @@ def nice_ceiling(value: int) -> int:
     """A round top for the count scale (1, 2, 5 × 10ⁿ), so the gridlines carry readable numbers."""
     if value <= 0:
         return 1
-    magnitude = 10 ** math.floor(math.log10(value))
+    magnitude = int(10 ** math.floor(math.log10(value)))
     for step in (1, 2, 5, 10):
         if value <= step * magnitude:
             return step * magnitude

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, select, true, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ops_ui import queue_rules as rules
 from ops_ui.formatting import zone
@@ -35,6 +35,9 @@ from ops_ui.models import (
     SyncAttemptTally,
     SyncStatus,
 )
+
+DbSession = Session | scoped_session[Any]
+"""A session, or Flask-SQLAlchemy's scoped one that stands for the current request's."""
 
 RECENT_WINDOW = timedelta(hours=24)
 HEADLINE_COUNTS = ("failed", "pending", "stuck", "critical", "manual_review", "technical", "ancient", "past")
@@ -178,7 +181,7 @@ def _over_open_appointments(statement: Select[Any]) -> Select[Any]:
 # --- Queries -----------------------------------------------------------------------------------------------------
 
 
-def reporting_zone(session: Session, company_id: int | None) -> str:
+def reporting_zone(session: DbSession, company_id: int | None) -> str:
     """The time zone days are cut in: the company's own, or the first company's when several are aggregated."""
     statement = select(Company.time_zone).order_by(Company.id).limit(1)
     if company_id is not None:
@@ -188,7 +191,7 @@ def reporting_zone(session: Session, company_id: int | None) -> str:
 
 
 def open_counts(
-    session: Session, now: datetime, company_id: int | None
+    session: DbSession, now: datetime, company_id: int | None
 ) -> tuple[dict[str, int], list[Breakdown], datetime | None]:
     """All headline appointment counters and the failed-by-category table, in one pass.
 
@@ -242,7 +245,7 @@ def open_counts(
     return counts, by_category, earliest_failed
 
 
-def recent_success(session: Session, now: datetime, company_id: int | None) -> Ratio:
+def recent_success(session: DbSession, now: datetime, company_id: int | None) -> Ratio:
     """Appointments created in the last 24 h (``now - 24 h < created_at <= now``) with at least one attempt:
     how many are synced now."""
     statement = select(_count_if(Appointment.sync_status == SyncStatus.SYNCED), func.count(Appointment.id)).where(
@@ -260,7 +263,7 @@ def recent_attempted(now: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def attempt_success(session: Session, now: datetime, company_id: int | None) -> Ratio:
+def attempt_success(session: DbSession, now: datetime, company_id: int | None) -> Ratio:
     """Raw sync attempts in the last 24 h (``now - 24 h < at <= now``): how many succeeded.
 
     A scoped user counts the attempts of their company's appointments; the aggregate view counts every attempt.
@@ -272,7 +275,7 @@ def attempt_success(session: Session, now: datetime, company_id: int | None) -> 
     return Ratio(int(succeeded), int(total))
 
 
-def desync_count(session: Session, company_id: int | None) -> int:
+def desync_count(session: DbSession, company_id: int | None) -> int:
     statement = select(func.count(Call.id)).where(*desync_conditions())
     return int(session.scalar(_scoped(statement, Call.company_id, company_id)) or 0)
 
@@ -282,7 +285,7 @@ def desync_conditions() -> tuple[ColumnElement[bool], ...]:
     return (Call.booking_confirmed == true(), Call.appointment_id.is_(None))
 
 
-def failed_by_staff_and_service(session: Session, company_id: int | None) -> tuple[list[Breakdown], list[Breakdown]]:
+def failed_by_staff_and_service(session: DbSession, company_id: int | None) -> tuple[list[Breakdown], list[Breakdown]]:
     """Failed, not cancelled, appointments per staff member and per service: one grouped pass, names looked up after."""
     statement = (
         select(Appointment.staff_id, Appointment.service_id, func.count(Appointment.id))
@@ -307,13 +310,13 @@ def failed_by_staff_and_service(session: Session, company_id: int | None) -> tup
     return by_staff, by_service
 
 
-def _names(session: Session, model: type[Staff] | type[Service], ids: list[int]) -> dict[int, str]:
+def _names(session: DbSession, model: type[Staff] | type[Service], ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).tuples().all())
 
 
-def daily_attempts(session: Session, now: datetime, time_zone: str, company_id: int | None) -> list[DayCount]:
+def daily_attempts(session: DbSession, now: datetime, time_zone: str, company_id: int | None) -> list[DayCount]:
     """Sync attempts per local day over the last 30 days, up to ``now``: succeeded and failed.
 
     One statement: per day, a range sum over ``sync_attempt_tally`` (whole quarter hours: a few hundred rows instead
@@ -348,7 +351,7 @@ def daily_attempts(session: Session, now: datetime, time_zone: str, company_id: 
     return [DayCount(day.date, synced=synced[i], failed=failed[i]) for i, day in enumerate(days)]
 
 
-def health_figures(session: Session, now: datetime, company_id: int | None) -> HealthFigures:
+def health_figures(session: DbSession, now: datetime, company_id: int | None) -> HealthFigures:
     """Everything the dashboard shows, for one moment and one scope."""
     time_zone = reporting_zone(session, company_id)
     counts, by_category, earliest_failed = open_counts(session, now, company_id)
@@ -375,13 +378,13 @@ def health_figures(session: Session, now: datetime, company_id: int | None) -> H
 # --- The rows behind the two figures the review board cannot filter by ------------------------------------------
 
 
-def desync_calls(session: Session, company_id: int | None, limit: int) -> Sequence[Call]:
+def desync_calls(session: DbSession, company_id: int | None, limit: int) -> Sequence[Call]:
     """Confirmed calls without an appointment, newest first: the callers who heard "booked" and are not."""
     statement = select(Call).where(*desync_conditions()).order_by(Call.created_at.desc(), Call.id.desc()).limit(limit)
     return session.scalars(_scoped(statement, Call.company_id, company_id)).all()
 
 
-def recent_appointments(session: Session, now: datetime, company_id: int | None, limit: int) -> Sequence[Appointment]:
+def recent_appointments(session: DbSession, now: datetime, company_id: int | None, limit: int) -> Sequence[Appointment]:
     """The appointments the 24-hour success rate counts, those not synced first, then newest first."""
     not_synced_first = case((Appointment.sync_status == SyncStatus.SYNCED, 1), else_=0)
     statement = (

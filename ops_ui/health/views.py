@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -36,11 +37,11 @@ def clock() -> datetime:
 
 
 def board_url(figures: HealthFigures, figure: str) -> str:
-    return url_for("review.index", **board_filter(figure, figures.failed_from))
+    return url_for("review.index") + "?" + urlencode(board_filter(figure, figures.failed_from))
 
 
 def breakdown_url(figures: HealthFigures, dimension: str, key: str | int) -> str:
-    return url_for("review.index", **breakdown_filter(dimension, key, figures.failed_from))
+    return url_for("review.index") + "?" + urlencode(breakdown_filter(dimension, key, figures.failed_from))
 
 
 def _figures() -> HealthFigures:

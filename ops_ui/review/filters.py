@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
@@ -67,7 +67,7 @@ class ReviewFilters:
         """
         return self.sync_status == "failed" and not (self.past or self.ancient or self.date_from or self.date_to)
 
-    def params(self, **changes: object) -> list[tuple[str, str]]:
+    def params(self, **changes: Any) -> list[tuple[str, str]]:
         """The query parameters that reproduce this view (``after`` only when set), optionally changed."""
         view = replace(self, **changes) if changes else self
         pairs: list[tuple[str, str]] = [("sync_status", view.sync_status)]
@@ -132,7 +132,7 @@ def _sync_status(args: MultiDict[str, str], errors: dict[str, str]) -> SyncView:
     if raw not in SYNC_VIEWS:
         errors["sync_status"] = "Choose failed, pending or stuck."
         return "failed"
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def _categories(args: MultiDict[str, str], errors: dict[str, str]) -> tuple[ErrorCategory, ...]:
@@ -159,7 +159,7 @@ def _kind(args: MultiDict[str, str], errors: dict[str, str]) -> Kind | None:
     if raw not in KINDS:
         errors["kind"] = "Choose business or technical."
         return None
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def _search(args: MultiDict[str, str], errors: dict[str, str]) -> str:

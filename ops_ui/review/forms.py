@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ops_ui.actions.cancel import REASONS
@@ -29,6 +28,13 @@ class ActionForm(FlaskForm):
         validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, max=MAX_INTEGER, message=VERSION_MESSAGE)]
     )
 
+    @property
+    def seen_version(self) -> int:
+        """The appointment version the agent's screen showed; read it only after the form validated."""
+        if self.version.data is None:
+            raise ValueError("the form has not been validated")
+        return self.version.data
+
 
 class RetryForm(ActionForm):
     """Only the version: the warning before repeating a business failure is a confirm dialog in the browser."""
@@ -39,7 +45,7 @@ class RescheduleForm(ActionForm):
 
     def validate_start(self, field: HiddenField) -> None:
         try:
-            moment = datetime.fromisoformat(field.data.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat((field.data or "").replace("Z", "+00:00"))
         except (AttributeError, ValueError):
             raise ValidationError("Pick one of the free times.") from None
         if moment.tzinfo is None:
@@ -56,11 +62,17 @@ class ReassignForm(ActionForm):
         ],
     )
 
+    @property
+    def chosen_staff_id(self) -> int:
+        if self.staff_id.data is None:
+            raise ValueError("the form has not been validated")
+        return self.staff_id.data
+
 
 class CancelForm(ActionForm):
     reason_code = SelectField(
         "Reason",
-        choices=[SelectChoice("", "Choose a reason…"), *(SelectChoice(code, label) for code, label in REASONS.items())],
+        choices=[("", "Choose a reason…"), *REASONS.items()],
         validators=[DataRequired("Choose why the appointment is cancelled.")],
     )
     reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000), plain_text])

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.cancel import cancel
 from ops_ui.actions.contact import update_contact, update_contact_then_retry
@@ -187,7 +188,7 @@ def retry(appointment_id: int) -> ResponseReturnValue:
     form = RetryForm()
     if not form.validate():
         return _invalid(appointment, None, form)
-    return _run(appointment, lambda: retry_sync(appointment.id, form.version.data, signed_in_user()))
+    return _run(appointment, lambda: retry_sync(appointment.id, form.seen_version, signed_in_user()))
 
 
 @bp.route("/<int:appointment_id>/reschedule", methods=["GET", "POST"])
@@ -201,7 +202,7 @@ def reschedule_panel(appointment_id: int) -> ResponseReturnValue:
         return _invalid(appointment, "reschedule", form)
     return _run(
         appointment,
-        lambda: reschedule(appointment.id, form.version.data, signed_in_user(), form.start_at),
+        lambda: reschedule(appointment.id, form.seen_version, signed_in_user(), form.start_at),
         panel="reschedule",
         form=form,
     )
@@ -218,7 +219,7 @@ def reassign_panel(appointment_id: int) -> ResponseReturnValue:
         return _invalid(appointment, "reassign", form)
     return _run(
         appointment,
-        lambda: reassign(appointment.id, form.version.data, signed_in_user(), form.staff_id.data),
+        lambda: reassign(appointment.id, form.seen_version, signed_in_user(), form.chosen_staff_id),
         panel="reassign",
         form=form,
     )
@@ -236,7 +237,7 @@ def cancel_panel(appointment_id: int) -> ResponseReturnValue:
     return _run(
         appointment,
         lambda: cancel(
-            appointment.id, form.version.data, signed_in_user(), form.reason_code.data, form.reason_text.data
+            appointment.id, form.seen_version, signed_in_user(), form.reason_code.data, form.reason_text.data
         ),
         panel="cancel",
         form=form,
@@ -256,7 +257,7 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
     actor = signed_in_user()
     return _run(
         appointment,
-        lambda: save(appointment.id, form.version.data, actor, form.email.data, form.phone.data),
+        lambda: save(appointment.id, form.seen_version, actor, form.email.data, form.phone.data),
         panel="contact",
         form=form,
     )
@@ -273,7 +274,7 @@ def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
         flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
         return redirect(target, code=303)
     try:
-        result = cancel_orphan(appointment.id, form.version.data, signed_in_user(), uid)
+        result = cancel_orphan(appointment.id, form.seen_version, signed_in_user(), uid)
     except (StaleAppointment, BeingChanged) as conflict:
         flash(f"{conflict} — nothing was cancelled; here is the current state.", "error")
         return redirect(target, code=303)
@@ -347,7 +348,7 @@ def _row_response(
     toast: tuple[str, str] | None = None,
     changed: bool = False,
     **extra: Any,
-) -> Response:
+) -> BaseResponse:
     """The row fragment for htmx; for a plain browser form post, a flash and the detail page (post/redirect/get)."""
     if not is_htmx_request():
         if toast:
@@ -362,12 +363,12 @@ def _row_response(
     return response
 
 
-def _panel(appointment: Appointment, panel: str) -> Response:
+def _panel(appointment: Appointment, panel: str) -> BaseResponse:
     return _row_response(appointment, panel=panel, **PANELS[panel](appointment, None))
 
 
-def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> Response:
-    errors: dict[str, list[str]] = form.errors
+def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> BaseResponse:
+    errors = form.errors
     messages = [message for field_errors in errors.values() for message in field_errors]
     return _row_response(
         appointment,
@@ -385,7 +386,7 @@ def _run(
     *,
     panel: str | None = None,
     form: FlaskForm | None = None,
-) -> Response:
+) -> BaseResponse:
     """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words."""
     try:
         result = action()
@@ -427,14 +428,14 @@ def _run(
     )
 
 
-def _conflict(appointment_id: int, message: str) -> Response:
+def _conflict(appointment_id: int, message: str) -> BaseResponse:
     fresh = load_row(appointment_id)
     if fresh is None:
         abort(404)
     return _row_response(fresh, 409, toast=("error", message), changed=True, notice=message)
 
 
-def _stale(stale: StaleAppointment) -> Response:
+def _stale(stale: StaleAppointment) -> BaseResponse:
     fresh = load_row(stale.appointment.id) or stale.appointment
     when = local_time(stale.changed_at, fresh.company.time_zone)
     message = f"Changed by {stale.changed_by} at {when} — here is the current state."
