@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask, current_app
 
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
+from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -112,11 +113,6 @@ def hours_until(moment: datetime | None, now: datetime | None = None) -> float |
     return (_aware(moment) - now).total_seconds() / 3600
 
 
-CRITICAL_WITHIN_HOURS = 48
-"""A failed appointment starting sooner than this is marked critical: the customer may turn up unannounced.
-Two days, as on the health dashboard: a salon needs a working day to reach the customer."""
-
-
 def slot_time(moment: datetime, time_zone: str | None = None) -> str:
     """``14:15`` in the given zone: a free slot listed under its day."""
     local = _aware(moment).astimezone(zone(time_zone))
@@ -134,6 +130,10 @@ def register_template_helpers(app: Flask) -> None:
     )  # fmt: skip
     for function in filters:
         app.add_template_filter(function)
-    for helper in (has_endpoint, is_anonymous_phone, is_placeholder_email):
+    for helper in (has_endpoint, is_anonymous_phone, is_placeholder_email, is_open):
         app.add_template_global(helper)
-    app.jinja_env.globals["CRITICAL_WITHIN_HOURS"] = CRITICAL_WITHIN_HOURS
+    app.jinja_env.globals |= {
+        "CRITICAL_WITHIN_HOURS": CRITICAL_WITHIN_HOURS,
+        "STUCK_AFTER_MINUTES": STUCK_AFTER_MINUTES,
+        "ANCIENT_AFTER_DAYS": ANCIENT_AFTER_DAYS,
+    }

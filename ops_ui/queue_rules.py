@@ -13,13 +13,29 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_
 
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
-from ops_ui.formatting import CRITICAL_WITHIN_HOURS
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus, UTCDateTime
 
-STUCK_AFTER = timedelta(minutes=15)
+CRITICAL_WITHIN_HOURS = 48
+"""A failed appointment starting sooner than this is critical: the customer may turn up unannounced. Two days: a
+salon needs a working day to reach the customer."""
+STUCK_AFTER_MINUTES = 15
+"""A pending appointment whose planned send is this much past is stuck: the engine should have sent it."""
+ANCIENT_AFTER_DAYS = 7
+"""A failure older than this is ancient: nobody is working on it."""
+STUCK_AFTER = timedelta(minutes=STUCK_AFTER_MINUTES)
 CRITICAL_WINDOW = timedelta(hours=CRITICAL_WITHIN_HOURS)
-ANCIENT_AFTER = timedelta(days=7)
+ANCIENT_AFTER = timedelta(days=ANCIENT_AFTER_DAYS)
 TECHNICAL_CATEGORIES = frozenset(ErrorCategory) - BUSINESS_CATEGORIES
+
+
+def is_open(appointment: Appointment) -> bool:
+    """Something is left to do: not cancelled, and not known to agree with Cal.com (unsynced, or uncertain).
+
+    The one definition of "open": the board shows open appointments with their actions, a resolved one without.
+    """
+    if appointment.status is AppointmentStatus.CANCELLED:
+        return False
+    return appointment.sync_status is not SyncStatus.SYNCED or appointment.uncertain_request is not None
 
 
 def not_cancelled() -> ColumnElement[bool]:
@@ -35,11 +51,11 @@ def pending() -> ColumnElement[bool]:
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """What makes a pending appointment stuck: the moment it should have been sent is more than 15 minutes past.
+    """What makes a pending appointment stuck: the moment it should have been sent is ``STUCK_AFTER`` past.
 
     That moment is the planned retry, else the last attempt (pending without a retry planned), else the creation
     (never attempted). An appointment waiting for a retry planned in an hour is not stuck; one whose retry time
-    passed 15 minutes ago without an attempt is.
+    passed that long ago without an attempt is.
     """
     due = func.coalesce(
         Appointment.next_retry_at, Appointment.last_attempt_at, Appointment.created_at, type_=UTCDateTime()
@@ -48,7 +64,7 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 
 def starts_soon(now: datetime) -> ColumnElement[bool]:
-    """What makes a failed appointment critical: it starts within the next 48 hours (and has not started)."""
+    """What makes a failed appointment critical: it starts within ``CRITICAL_WINDOW`` (and has not started)."""
     return and_(not_started(now), Appointment.starts_at < now + CRITICAL_WINDOW)
 
 
@@ -62,7 +78,7 @@ def not_started(now: datetime) -> ColumnElement[bool]:
 
 
 def long_failing(now: datetime) -> ColumnElement[bool]:
-    """What makes a failed appointment ancient: failing for more than 7 days, or its start has passed."""
+    """What makes a failed appointment ancient: failing for longer than ``ANCIENT_AFTER``, or its start has passed."""
     return or_(Appointment.failed_since < now - ANCIENT_AFTER, started(now))
 
 

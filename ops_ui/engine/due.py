@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
 
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui import queue_rules as rules
+from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.engine.booking import SyncResult, sync_appointment
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
+from ops_ui.models import Appointment, AppointmentStatus
 
 
 def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
@@ -21,14 +22,7 @@ def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
         select(Appointment.id)
         .where(
             Appointment.status == AppointmentStatus.SCHEDULED,
-            or_(
-                Appointment.sync_status == SyncStatus.PENDING,
-                and_(
-                    Appointment.sync_status == SyncStatus.FAILED,
-                    Appointment.last_error_category.not_in(BUSINESS_CATEGORIES),
-                    Appointment.next_retry_at <= now,
-                ),
-            ),
+            or_(rules.pending(), and_(rules.failed(), rules.technical_error(), Appointment.next_retry_at <= now)),
         )
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(limit)

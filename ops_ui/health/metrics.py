@@ -22,13 +22,12 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, 
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ops_ui import queue_rules as rules
-from ops_ui.formatting import zone
+from ops_ui.company_time import company_zone
 from ops_ui.health.tally import quarter_of
 from ops_ui.health.trend import DayCount, last_days
 from ops_ui.models import (
     Appointment,
     Call,
-    Company,
     Service,
     Staff,
     SyncAttempt,
@@ -96,13 +95,15 @@ DEFINITIONS: dict[str, str] = {
     "failed": "Appointments whose sync failed, not counting cancelled ones.",
     "pending": "Appointments not yet sent to Cal.com or waiting for a retry, not counting cancelled ones.",
     "stuck": "Pending appointments whose planned send (the retry time, else the last attempt, else the creation) "
-    "is more than 15 minutes past.",
-    "critical": "Failed appointments starting within the next 48 hours (not already started).",
+    f"is more than {rules.STUCK_AFTER_MINUTES} minutes past.",
+    "critical": f"Failed appointments starting within the next {rules.CRITICAL_WITHIN_HOURS} hours "
+    "(not already started).",
     "manual_review": "Failed appointments with a business error (conflict, bad data, past date …): "
     "a retry fails the same way, a person must act.",
     "technical": "Failed appointments with a technical error (timeout, rate limit, server error): "
     "the automatic retry should clear them.",
-    "ancient": "Failed appointments that have been failing for more than 7 days, or whose start has already passed.",
+    "ancient": f"Failed appointments that have been failing for more than {rules.ANCIENT_AFTER_DAYS} days, "
+    "or whose start has already passed.",
     "past": "Failed appointments whose start has already passed: they can never sync as they are.",
     "desync": "Calls where the voice agent told the caller the booking was confirmed, but no appointment exists.",
     "trend": "Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded.",
@@ -179,15 +180,6 @@ def _over_open_appointments(statement: Select[Any]) -> Select[Any]:
 
 
 # --- Queries -----------------------------------------------------------------------------------------------------
-
-
-def reporting_zone(session: DbSession, company_id: int | None) -> str:
-    """The time zone days are cut in: the company's own, or the first company's when several are aggregated."""
-    statement = select(Company.time_zone).order_by(Company.id).limit(1)
-    if company_id is not None:
-        statement = statement.where(Company.id == company_id)
-    name = session.scalar(statement)
-    return zone(name).key
 
 
 def open_counts(
@@ -353,7 +345,7 @@ def daily_attempts(session: DbSession, now: datetime, time_zone: str, company_id
 
 def health_figures(session: DbSession, now: datetime, company_id: int | None) -> HealthFigures:
     """Everything the dashboard shows, for one moment and one scope."""
-    time_zone = reporting_zone(session, company_id)
+    time_zone = company_zone(session, company_id)
     counts, by_category, earliest_failed = open_counts(session, now, company_id)
     failed_from = None
     if earliest_failed is not None and earliest_failed < now:

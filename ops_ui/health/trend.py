@@ -1,14 +1,12 @@
-"""Calendar days in a company's time zone, as UTC ranges the database can compare against.
-
-Day boundaries are computed here, in Python, rather than with the database's date functions: SQLite and PostgreSQL
-disagree on those, and only zoneinfo knows that a Berlin day in late March lasts 23 hours and one in late October 25.
-"""
+"""Calendar days in a company's time zone, as UTC ranges the database can compare against."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from ops_ui.company_time import local_midnight
 
 TREND_DAYS = 30
 
@@ -24,11 +22,6 @@ class Day:
     @property
     def hours(self) -> float:
         return (self.end - self.start).total_seconds() / 3600
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant at which ``day`` begins in ``zone``."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def last_days(now: datetime, zone: ZoneInfo, count: int = TREND_DAYS) -> list[Day]:

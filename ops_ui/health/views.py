@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ops_ui.auth.permissions import public, signed_in_user
+from ops_ui.company_time import company_zone
 from ops_ui.extensions import db
 from ops_ui.health import bp
 from ops_ui.health.chart import trend_chart
@@ -24,7 +25,6 @@ from ops_ui.health.metrics import (
     desync_calls,
     health_figures,
     recent_appointments,
-    reporting_zone,
 )
 from ops_ui.htmx import is_htmx_request, vary_on_htmx
 
@@ -124,7 +124,7 @@ def desync() -> ResponseReturnValue:
         "health/desync.html",
         calls=calls,
         limit=LIST_LIMIT,
-        time_zone=reporting_zone(db.session, user.company_id),
+        time_zone=company_zone(db.session, user.company_id),
         definition=DEFINITIONS["desync"],
     )
 
@@ -139,7 +139,7 @@ def recent() -> ResponseReturnValue:
         appointments=appointments,
         limit=LIST_LIMIT,
         now=now,
-        time_zone=reporting_zone(db.session, user.company_id),
+        time_zone=company_zone(db.session, user.company_id),
         definition=DEFINITIONS["recent_success"],
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -19,13 +19,12 @@ from sqlalchemy.orm import joinedload
 from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
 from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.company_time import local_midnight
 from ops_ui.extensions import db
-from ops_ui.formatting import zone
 from ops_ui.models import (
     Appointment,
     AuditEvent,
     Call,
-    Company,
     Customer,
     Service,
     Staff,
@@ -47,19 +46,6 @@ class BoardPage:
 class CategoryCount:
     category: ErrorCategory | None
     count: int
-
-
-def board_zone(user: User) -> str:
-    """The zone ``from``/``to`` dates are read in: the user's company's, else the first company's (as the health
-    dashboard cuts its days)."""
-    statement = select(Company.time_zone).order_by(Company.id).limit(1)
-    if user.company_id is not None:
-        statement = statement.where(Company.id == user.company_id)
-    return zone(db.session.scalar(statement)).key
-
-
-def _local_midnight(day: date, time_zone: str) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=zone(time_zone)).astimezone(UTC)
 
 
 def _conditions(
@@ -111,9 +97,9 @@ def _staff_service_date_conditions(filters: ReviewFilters, time_zone: str) -> li
     if filters.service_id is not None:
         conditions.append(Appointment.service_id == filters.service_id)
     if filters.date_from is not None:
-        conditions.append(Appointment.starts_at >= _local_midnight(filters.date_from, time_zone))
+        conditions.append(Appointment.starts_at >= local_midnight(filters.date_from, time_zone))
     if filters.date_to is not None:
-        conditions.append(Appointment.starts_at < _local_midnight(filters.date_to + timedelta(days=1), time_zone))
+        conditions.append(Appointment.starts_at < local_midnight(filters.date_to + timedelta(days=1), time_zone))
     return conditions
 
 

@@ -33,6 +33,7 @@ from ops_ui.actions.results import ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.company_time import company_zone
 from ops_ui.engine.claims import (
     AppointmentNotFound,
     BeingChanged,
@@ -42,16 +43,17 @@ from ops_ui.engine.claims import (
     StaleAppointment,
 )
 from ops_ui.engine.deadline import close_scope, open_scope
+from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
-from ops_ui.models import Appointment, AppointmentStatus, SyncStatus
+from ops_ui.models import Appointment
+from ops_ui.queue_rules import is_open
 from ops_ui.review import bp
 from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
 from ops_ui.review.forms import CancelForm, ContactForm, ReassignForm, RescheduleForm, RetryForm
 from ops_ui.review.queries import (
     PAGE_SIZE,
     board_page,
-    board_zone,
     category_counts,
     filter_choices,
     history,
@@ -94,7 +96,7 @@ def index() -> ResponseReturnValue:
     user = signed_in_user()
     filters = parse_filters(request.args)
     now = datetime.now(UTC)
-    time_zone = board_zone(user)
+    time_zone = company_zone(db.session, user.company_id)
     status = 422 if filters.errors else 200
     context: dict[str, Any] = {
         "filters": filters,
@@ -138,7 +140,7 @@ def counts() -> ResponseReturnValue:
     if filters.errors:
         abort(422, " ".join(filters.errors.values()))
     now = datetime.now(UTC)
-    time_zone = board_zone(user)
+    time_zone = company_zone(db.session, user.company_id)
     return _html(
         "review/_counts.html",
         {
@@ -162,14 +164,9 @@ def detail(appointment_id: int) -> ResponseReturnValue:
     if appointment.calcom_booking_uid or past.attempts:
         context["calcom"] = calcom_bookings(appointment)
     panel = request.args.get("panel")
-    if panel in PANELS and context["can_act"] and _needs_action(appointment):
+    if panel in PANELS and context["can_act"] and is_open(appointment):
         context |= {"panel": panel} | PANELS[panel](appointment, None)
     return _html("review/detail.html", context)
-
-
-def _needs_action(appointment: Appointment) -> bool:
-    """Synced and cancelled appointments show no action panel, so none is built (nor Cal.com asked for slots)."""
-    return appointment.status is not AppointmentStatus.CANCELLED and appointment.sync_status is not SyncStatus.SYNCED
 
 
 @bp.get("/<int:appointment_id>/row")
