@@ -1,10 +1,13 @@
-# Sync Desk: `make run` starts it with demo data, `make test` runs the whole suite.
+# Sync Desk: `make run` starts it with demo data, `make test` runs the whole suite. `make help` lists the rest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench chromium
+.PHONY: help run test unit lint typecheck bench chromium
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,19 +21,25 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime ## create .venv, migrate, start the simulator and the app, seed the demo salon
 	$(BIN)/python -m ops_ui.local_stack
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium ## the whole suite: unit, integration and end-to-end in Chromium
 	$(BIN)/pytest
 
-lint: $(VENV)/.dev
+unit: $(VENV)/.dev ## the unit tests only (seconds, no simulator, no browser)
+	$(BIN)/pytest tests/unit
+
+lint: $(VENV)/.dev ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(VENV)/.dev
+typecheck: $(VENV)/.dev ## mypy as configured in pyproject.toml
+	$(BIN)/mypy
+
+bench: $(VENV)/.dev ## the board and dashboard benchmarks at a million appointments
 	$(BIN)/python -m bench.review_board
 	$(BIN)/python -m bench.health_dashboard

@@ -55,5 +55,3 @@ BUSINESS_CATEGORIES = frozenset(
     }
 )
 """AUTH is business: a wrong API key needs an admin, not a retry. UNKNOWN goes to a person too."""
-
-CAN_NEVER_SYNC = frozenset({ErrorCategory.PAST_START, ErrorCategory.PAST_APPOINTMENT})
