@@ -56,8 +56,8 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
+from calcom_simulator.admin_client import SimulatorAdmin
 from ops_ui import create_app
-from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
 from ops_ui.demo.catalogue import DEMO_LOGINS
 from ops_ui.engine.booking import mapping_for, sync_appointment
 from ops_ui.engine.gateway import calcom_client
@@ -566,7 +566,7 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     with ExitStack() as stack:
         sim_log = folder / "simulator.log"
         sim_db = str(folder / "calcom-simulator.sqlite")
-        sim_command = [sys.executable, "-m", "ops_ui.calcom.simulator", "--port", "0", "--db", sim_db]
+        sim_command = [sys.executable, "-m", "calcom_simulator", "--port", "0", "--db", sim_db]
         simulator = stack.enter_context(started([*sim_command, "--api-key", API_KEY], env, sim_log, "simulator", 15))
         sim_url = wait_for_line(sim_log, r"listening on (http://\S+)", simulator, 30).group(1)
         env["CALCOM_API_URL"] = sim_url

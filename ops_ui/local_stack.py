@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from calcom_simulator.admin_client import SimulatorAdmin
 from ops_ui import create_app
-from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
 from ops_ui.config import INSTANCE_DIR
 from ops_ui.demo.commands import echo_demo_logins
 from ops_ui.demo.seed import seed_demo
@@ -31,7 +31,7 @@ def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
     command = [
         sys.executable,
         "-m",
-        "ops_ui.calcom.simulator",
+        "calcom_simulator",
         "--host",
         address.hostname or "127.0.0.1",
         "--port",

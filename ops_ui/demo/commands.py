@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
+from calcom_simulator.admin_client import SimulatorAdmin
 from ops_ui.demo.catalogue import DEMO_LOGINS
 from ops_ui.demo.seed import DemoRefused, seed_demo
 

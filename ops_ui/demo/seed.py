@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy import func, select
 
+from calcom_simulator.admin_client import SimulatorAdmin
 from ops_ui.auth.service import create_user
 from ops_ui.calcom.client import CalcomClient
-from ops_ui.calcom.simulator.admin_client import SimulatorAdmin
 from ops_ui.calcom.types import Attendee
 from ops_ui.demo import catalogue
 from ops_ui.engine.booking import sync_appointment

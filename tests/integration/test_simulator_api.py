@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from tests.support.openapi_contract import ContractCheckingSession
-from tests.support.simulator_fixtures import EVENT_TYPES_VERSION, RunningSimulator
+from tests.support.simulator_fixtures import (
+    BEYOND_64_BITS,
+    EVENT_TYPES_VERSION,
+    RunningSimulator,
+    bad_request_error,
+    pipe_details,
+)
 
 MISSING_AUTH = (
     "ApiAuthStrategy - No authentication method provided. Either pass an API key as 'Bearer' header or OAuth "
@@ -68,6 +75,26 @@ def test_event_types_list_and_get(sim: RunningSimulator) -> None:
     assert [h["userId"] for h in team["hosts"]] == [host["id"], colleague["id"]]
     missing = s.get(sim.url("/v2/event-types/424242"), headers=sim.headers(EVENT_TYPES_VERSION))
     assert (missing.status_code, missing.json()["error"]["message"]) == (404, "Event type with id 424242 not found")
+
+
+@pytest.mark.parametrize(
+    ("event_type_id", "message"),
+    [
+        (str(BEYOND_64_BITS), "eventTypeId must not be greater than 9223372036854775807"),
+        (str(2**63), "eventTypeId must not be greater than 9223372036854775807"),
+        ("²", "Validation failed (numeric string is expected)"),
+        ("abc", "Validation failed (numeric string is expected)"),
+    ],
+    ids=["2**64", "2**63", "superscript", "letters"],
+)
+def test_an_event_type_id_that_is_no_64_bit_number_is_a_400(
+    sim: RunningSimulator, event_type_id: str, message: str
+) -> None:
+    """Nest's ``ParseIntPipe`` refuses what is not ``-?[0-9]+``; beyond 64 bits no id can exist."""
+    response = sim.session().get(sim.url(f"/v2/event-types/{event_type_id}"), headers=sim.headers(EVENT_TYPES_VERSION))
+    assert bad_request_error(response) == {
+        "code": "BadRequestException", "message": message, "details": pipe_details(message),
+    }  # fmt: skip
 
 
 def test_rate_limit_headers_429_and_block(sim: RunningSimulator) -> None:

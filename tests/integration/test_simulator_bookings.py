@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
-from tests.support.simulator_fixtures import RunningSimulator
+from ops_ui.calcom.types import parse_booking
+from tests.support.simulator_fixtures import BEYOND_64_BITS, RunningSimulator, bad_request_error, pipe_details
 
 MONDAY_9_BERLIN = "2050-09-05T07:00:00Z"
 MONDAY_10_BERLIN = "2050-09-05T08:00:00Z"
+INT64_MAX = 2**63 - 1
+UTC_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")  # JavaScript's Date.toISOString()
 OUT_OF_BOUNDS = (
     "The event type can't be booked at the \"start\" time provided. This could be because it's too soon "
     "(violating the minimum booking notice) or too far in the future (outside the event's scheduling window). "
@@ -369,3 +373,146 @@ def test_shifted_clock_dates_created_at(setup) -> None:
     booking = sim.book(sim.session(), event_type["id"], MONDAY_9_BERLIN)
     created = datetime.fromisoformat(booking["createdAt"].replace("Z", "+00:00"))
     assert 29 < (datetime.now(UTC) - created).total_seconds() / 86400 < 31
+
+
+def test_booking_times_are_utc_instants_written_with_milliseconds_and_z(setup) -> None:
+    sim, _, event_type = setup
+    s = sim.session()
+    booking = sim.book(s, event_type["id"], "2050-09-05T09:00:00+02:00")
+    moved = s.post(
+        sim.url(f"/v2/bookings/{booking['uid']}/reschedule"), json={"start": MONDAY_10_BERLIN}, headers=sim.headers()
+    ).json()["data"]
+    old = s.get(sim.url(f"/v2/bookings/{booking['uid']}"), headers=sim.headers()).json()["data"]
+    written = [data[key] for data in (booking, moved, old) for key in ("start", "end", "createdAt")]
+    written += [old["updatedAt"], sim.admin.set_clock_offset(0)["now"]]
+    assert all(UTC_MILLIS.fullmatch(text) for text in written), written
+    assert (booking["start"], booking["end"]) == ("2050-09-05T07:00:00.000Z", "2050-09-05T08:00:00.000Z")
+    parsed = parse_booking(moved)  # the app's client reads them
+    assert parsed.start == datetime(2050, 9, 5, 8, tzinfo=UTC) and parsed.end == datetime(2050, 9, 5, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["9999-12-31T23:30:00Z", "9999-12-31T12:00:00Z", "9999-12-31T23:00:00-05:00", "9999-12-01T00:00:01Z"],
+    ids=["last-half-hour", "noon-utc", "west-of-greenwich", "just-past-the-limit"],
+)
+def test_a_start_in_year_9999_is_out_of_bounds_when_creating_and_rescheduling(setup, start: str) -> None:
+    sim, _, event_type = setup
+    s = sim.session()
+    created = s.post(sim.url("/v2/bookings"), json=sim.booking_body(event_type["id"], start), headers=sim.headers())
+    assert bad_request_error(created) == {
+        "code": "BadRequestException", "message": OUT_OF_BOUNDS, "details": pipe_details(OUT_OF_BOUNDS),
+    }  # fmt: skip
+    booking = sim.book(s, event_type["id"], MONDAY_9_BERLIN)
+    moved = s.post(sim.url(f"/v2/bookings/{booking['uid']}/reschedule"), json={"start": start}, headers=sim.headers())
+    assert bad_request_error(moved)["message"] == OUT_OF_BOUNDS
+    assert [(b["uid"], b["status"]) for b in sim.admin.bookings()] == [(booking["uid"], "accepted")]
+
+
+def test_a_start_in_year_1_east_of_greenwich_is_in_the_past(setup) -> None:
+    sim, _, event_type = setup
+    s = sim.session()
+    start = "0001-01-01T00:30:00+01:00"  # 0000-12-31 in UTC: before Python's calendar begins
+    created = s.post(sim.url("/v2/bookings"), json=sim.booking_body(event_type["id"], start), headers=sim.headers())
+    assert bad_request_error(created)["message"] == "Attempting to book a meeting in the past."
+    booking = sim.book(s, event_type["id"], MONDAY_9_BERLIN)
+    moved = s.post(sim.url(f"/v2/bookings/{booking['uid']}/reschedule"), json={"start": start}, headers=sim.headers())
+    assert bad_request_error(moved)["message"] == "Attempting to book a meeting in the past."
+
+
+@pytest.mark.parametrize(
+    ("event_type_id", "complaint"),
+    [
+        (BEYOND_64_BITS, f"eventTypeId must not be greater than {INT64_MAX}"),
+        (INT64_MAX + 1, f"eventTypeId must not be greater than {INT64_MAX}"),
+        (-BEYOND_64_BITS, f"eventTypeId must not be less than {-INT64_MAX - 1}"),
+        (10**400, f"eventTypeId must not be greater than {INT64_MAX}"),
+    ],
+    ids=["2**64", "2**63", "minus-2**64", "400-digits"],
+)
+def test_creating_with_an_event_type_id_beyond_64_bits_is_a_400(setup, event_type_id: int, complaint: str) -> None:
+    sim, _, _ = setup
+    body = sim.booking_body(0, MONDAY_9_BERLIN) | {"eventTypeId": event_type_id}
+    response = sim.session().post(sim.url("/v2/bookings"), json=body, headers=sim.headers())
+    message = f"eventTypeId property is wrong,{complaint} "
+    assert bad_request_error(response) == {
+        "code": "BadRequestException", "message": message, "details": pipe_details(message),
+    }  # fmt: skip
+    assert sim.admin.bookings() == []
+
+
+@pytest.mark.parametrize(
+    ("user_id", "message"),
+    [
+        (str(BEYOND_64_BITS), f"userId must not be greater than {INT64_MAX}"),
+        (str(INT64_MAX + 1), f"userId must not be greater than {INT64_MAX}"),
+        ("²", "Validation failed (numeric string is expected)"),
+        ("1.5", "Validation failed (numeric string is expected)"),
+    ],
+    ids=["2**64", "2**63", "superscript", "decimal"],
+)
+def test_reassigning_to_a_user_id_that_is_no_64_bit_number_is_a_400(
+    sim: RunningSimulator, user_id: str, message: str
+) -> None:
+    anna, carla = sim.make_host("Anna Stylist"), sim.make_host("Carla Colour")
+    team_type = sim.make_event_type(anna, slug="team-cut", host_ids=[anna["id"], carla["id"]])
+    booking = sim.book(sim.session(), team_type["id"], MONDAY_9_BERLIN)
+    response = sim.send_outside_contract(
+        "POST", f"/v2/bookings/{booking['uid']}/reassign/{user_id}", json={}, headers=sim.headers()
+    )
+    assert bad_request_error(response) == {
+        "code": "BadRequestException", "message": message, "details": pipe_details(message),
+    }  # fmt: skip
+    assert sim.admin.bookings()[0]["hosts"][0]["id"] == anna["id"]
+
+
+@pytest.mark.parametrize(
+    ("query", "prop", "value", "constraints"),
+    [
+        ("eventTypeId=²", "eventTypeId", "²",
+         {"isNumber": "each value in eventTypeId must be a number conforming to the specified constraints"}),
+        ("eventTypeIds=1,²", "eventTypeIds", "²",
+         {"isNumber": "each value in eventTypeIds must be a number conforming to the specified constraints"}),
+        (f"eventTypeId={BEYOND_64_BITS}", "eventTypeId", str(BEYOND_64_BITS),
+         {"max": f"each value in eventTypeId must not be greater than {INT64_MAX}"}),
+        ("take=١٠", "take", "١٠", {"isNumber": "take must be a number conforming to the specified constraints"}),
+        ("skip=²", "skip", "²", {"isNumber": "skip must be a number conforming to the specified constraints"}),
+    ],
+    ids=["superscript-event-type", "superscript-in-list", "event-type-beyond-64-bits", "arabic-indic-take", "skip"],
+)  # fmt: skip
+def test_odd_numbers_in_the_bookings_query_are_a_validation_pipe_400(
+    sim: RunningSimulator, query: str, prop: str, value: str, constraints: dict[str, str]
+) -> None:
+    response = sim.send_outside_contract("GET", f"/v2/bookings?{query}", headers=sim.headers())
+    assert bad_request_error(response) == {
+        "code": "BadRequestException",
+        "message": "Bad Request Exception",
+        "details": {"errors": [{"value": value, "property": prop, "children": [], "constraints": constraints}]},
+    }
+
+
+def test_date_bounds_at_the_edges_of_the_calendar_filter_instead_of_failing(setup) -> None:
+    sim, _, event_type = setup
+    s = sim.session()
+    booking = sim.book(s, event_type["id"], MONDAY_9_BERLIN)
+    for query in (
+        {"afterStart": "0001-01-01T00:00:00+01:00", "beforeEnd": "9999-12-31T23:00:00-05:00"},
+        {"afterCreatedAt": "0001-01-01T00:00:00+14:00", "beforeUpdatedAt": "9999-12-31T23:59:59-12:00"},
+    ):
+        listed = s.get(sim.url("/v2/bookings"), params=query, headers=sim.headers())
+        assert listed.status_code == 200 and [b["uid"] for b in listed.json()["data"]] == [booking["uid"]]
+    late = s.get(sim.url("/v2/bookings"), params={"afterStart": "9999-12-31T23:00:00-05:00"}, headers=sim.headers())
+    assert late.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "uid", [str(BEYOND_64_BITS), "%00", "%ED%A0%80", "²"], ids=["digits", "nul", "bad-utf8", "sup"]
+)
+def test_an_odd_booking_uid_is_simply_not_found(sim: RunningSimulator, uid: str) -> None:
+    """Uids are strings to Cal.com: one that looks like a huge number, or is not text at all, matches no booking."""
+    s = sim.session()
+    fetched = s.get(sim.url(f"/v2/bookings/{uid}"), headers=sim.headers())
+    moved = s.post(sim.url(f"/v2/bookings/{uid}/reschedule"), json={"start": MONDAY_10_BERLIN}, headers=sim.headers())
+    cancelled = s.post(sim.url(f"/v2/bookings/{uid}/cancel"), json={}, headers=sim.headers())
+    assert [r.status_code for r in (fetched, moved, cancelled)] == [404, 404, 404]
+    assert all(r.json()["error"]["code"] == "NotFoundException" for r in (fetched, moved, cancelled))

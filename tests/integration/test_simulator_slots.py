@@ -1,10 +1,22 @@
-"""``GET /v2/slots`` of the simulator: working hours, busy time, rescheduling, time zones."""
+"""``GET /v2/slots`` of the simulator: working hours, busy time, rescheduling, time zones, odd queries."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
 import requests
 
-from tests.support.simulator_fixtures import SLOTS_VERSION, RunningSimulator
+from ops_ui.calcom.types import parse_slots
+from tests.support.simulator_fixtures import (
+    BEYOND_64_BITS,
+    SLOTS_VERSION,
+    RunningSimulator,
+    bad_request_error,
+    pipe_details,
+)
+
+LATEST = "9999-12-01T00:00:00.000Z"
 
 
 def slots(sim: RunningSimulator, **params: str | int) -> requests.Response:
@@ -31,7 +43,7 @@ def test_slots_follow_working_hours_in_requested_zone(sim: RunningSimulator) -> 
         },
     }
     utc = slots(sim, start="2050-09-05", end="2050-09-05", eventTypeId=event_type["id"]).json()["data"]
-    assert starts(utc, "2050-09-05")[0] == "2050-09-05T07:00:00.000+00:00"
+    assert starts(utc, "2050-09-05")[0] == "2050-09-05T07:00:00.000Z"
     new_york = slots(
         sim, start="2050-09-05", end="2050-09-05", eventTypeId=event_type["id"], timeZone="America/New_York"
     ).json()["data"]
@@ -105,3 +117,102 @@ def test_slots_errors(sim: RunningSimulator) -> None:
     )
     assert bad_key.status_code == 401
     assert bad_key.json()["error"]["message"] == "CustomThrottlerGuard - Invalid API Key"
+
+
+@pytest.mark.parametrize(
+    ("zone", "first"),
+    [
+        (None, "2050-12-05T08:00:00.000Z"),
+        ("UTC", "2050-12-05T08:00:00.000Z"),
+        ("Etc/UTC", "2050-12-05T08:00:00.000+00:00"),
+        ("Europe/London", "2050-12-05T08:00:00.000+00:00"),
+    ],
+    ids=["no-zone", "UTC", "Etc-UTC", "London-in-winter"],
+)
+def test_utc_slots_are_written_with_z_and_iana_zones_keep_their_offset(
+    sim: RunningSimulator, zone: str | None, first: str
+) -> None:
+    """Cal.com formats slots with Luxon: its fixed UTC zone writes ``Z``, an IANA zone writes ``+00:00``."""
+    host = sim.make_host(working_hours=[{"days": [1], "startTime": "09:00", "endTime": "11:00"}])
+    event_type = sim.make_event_type(host)
+    query = {"start": "2050-12-05", "end": "2050-12-05", "eventTypeId": event_type["id"], "format": "range"}
+    data = slots(sim, **query, **({"timeZone": zone} if zone else {})).json()["data"]
+    assert data["2050-12-05"][0]["start"] == first
+    assert data["2050-12-05"][0]["end"] == first.replace("T08:", "T09:")
+    assert [slot.start for slot in parse_slots(data)] == [
+        datetime.fromisoformat("2050-12-05T08:00:00+00:00"), datetime.fromisoformat("2050-12-05T09:00:00+00:00"),
+    ]  # fmt: skip
+
+
+def test_end_is_exclusive_and_a_date_only_end_covers_the_whole_day(sim: RunningSimulator) -> None:
+    host = sim.make_host(time_zone="UTC", working_hours=[{"days": [1], "startTime": "09:00", "endTime": "18:00"}])
+    event_type = sim.make_event_type(host)
+    morning = slots(sim, start="2050-09-05T09:00:00Z", end="2050-09-05T12:00:00Z", eventTypeId=event_type["id"])
+    assert starts(morning.json()["data"], "2050-09-05") == [
+        "2050-09-05T09:00:00.000Z", "2050-09-05T10:00:00.000Z", "2050-09-05T11:00:00.000Z",
+    ]  # fmt: skip
+    afternoon = slots(sim, start="2050-09-05T12:00:00Z", end="2050-09-05", eventTypeId=event_type["id"])
+    assert starts(afternoon.json()["data"], "2050-09-05") == [f"2050-09-05T{h}:00:00.000Z" for h in range(12, 18)]
+    one_minute = slots(sim, start="2050-09-05T17:00:00Z", end="2050-09-05T17:01:00Z", eventTypeId=event_type["id"])
+    assert starts(one_minute.json()["data"], "2050-09-05") == ["2050-09-05T17:00:00.000Z"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"eventTypeId": "²"}, "eventTypeId property is wrong,eventTypeId must be an integer number "),
+        ({"eventTypeId": "١"}, "eventTypeId property is wrong,eventTypeId must be an integer number "),
+        ({"duration": "²"}, "duration property is wrong,duration must be an integer number "),
+        ({"duration": "0"}, "duration property is wrong,duration must not be less than 1 "),
+    ],
+    ids=["superscript-event-type", "arabic-indic-event-type", "superscript-duration", "zero-duration"],
+)
+def test_non_ascii_numbers_in_the_slots_query_are_a_400(sim: RunningSimulator, params: dict, message: str) -> None:
+    """``"²".isdigit()`` is true but ``int("²")`` fails, and ``int("١")`` is 1: only ASCII digits are numbers."""
+    event_type = sim.make_event_type(sim.make_host())
+    query = {"start": "2050-09-05", "end": "2050-09-05", "eventTypeId": event_type["id"]} | params
+    response = sim.send_outside_contract("GET", "/v2/slots", params=query, headers=sim.headers(SLOTS_VERSION))
+    assert bad_request_error(response) == {
+        "code": "BadRequestException", "message": message, "details": pipe_details(message),
+    }  # fmt: skip
+
+
+def test_an_event_type_id_beyond_64_bits_is_a_400_and_a_huge_duration_offers_nothing(sim: RunningSimulator) -> None:
+    event_type = sim.make_event_type(sim.make_host())
+    beyond = slots(sim, start="2050-09-05", end="2050-09-05", eventTypeId=BEYOND_64_BITS)
+    message = "eventTypeId property is wrong,eventTypeId must not be greater than 9223372036854775807 "
+    assert bad_request_error(beyond)["message"] == message
+    huge = slots(sim, start="2050-09-05", end="2050-09-05", eventTypeId=event_type["id"], duration=BEYOND_64_BITS)
+    assert huge.json() == {"status": "success", "data": {}}  # no working interval holds it
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "zone", "late"),
+    [
+        ("2050-09-05", "9999-12-31", "Europe/Berlin", ["end"]),
+        ("9999-12-31", "9999-12-31", "UTC", ["start", "end"]),
+        ("9999-12-30T23:00:00-05:00", "9999-12-31T23:59:59-05:00", "America/New_York", ["start", "end"]),
+        ("9999-12-31T10:00:00", "9999-12-31T23:00:00", "Pacific/Kiritimati", ["start", "end"]),
+    ],
+    ids=["end-in-9999", "day-9999-12-31", "west-of-greenwich", "naive-east-of-greenwich"],
+)
+def test_a_slots_range_reaching_year_9999_is_a_400(
+    sim: RunningSimulator, start: str, end: str, zone: str, late: list[str]
+) -> None:
+    event_type = sim.make_event_type(sim.make_host())
+    response = slots(sim, start=start, end=end, eventTypeId=event_type["id"], timeZone=zone)
+    message = ", ".join(f"{prop} property is wrong,maximal allowed date for {prop} is {LATEST} " for prop in late)
+    assert bad_request_error(response) == {
+        "code": "BadRequestException", "message": message, "details": pipe_details(message),
+    }  # fmt: skip
+
+
+def test_a_slots_range_from_year_1_offers_what_is_bookable_from_now(sim: RunningSimulator) -> None:
+    event_type = sim.make_event_type(
+        sim.make_host(working_hours=[{"days": [1], "startTime": "09:00", "endTime": "10:00"}])
+    )
+    tokyo = slots(sim, start="0001-01-01", end="0001-01-02", eventTypeId=event_type["id"], timeZone="Asia/Tokyo")
+    assert tokyo.json() == {"status": "success", "data": {}}
+    until_2050 = slots(sim, start="0001-01-01T00:00:00+14:00", end="2050-09-05", eventTypeId=event_type["id"])
+    assert until_2050.status_code == 200
+    assert starts(until_2050.json()["data"], "2050-09-05") == ["2050-09-05T07:00:00.000Z"]

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ops_ui.calcom.simulator.errors import ApiError
-from ops_ui.calcom.simulator.faults import FaultConfig, FaultConfigError, FaultInjector
-from ops_ui.calcom.simulator.ratelimit import RateLimiter, RateLimitSettings
-from ops_ui.calcom.simulator.slots import (
+from calcom_simulator.errors import ApiError
+from calcom_simulator.faults import FaultConfig, FaultConfigError, FaultInjector
+from calcom_simulator.ratelimit import RateLimiter, RateLimitSettings
+from calcom_simulator.slots import (
     WorkingHours,
     format_local,
     free_slot_starts,
@@ -19,7 +19,14 @@ from ops_ui.calcom.simulator.slots import (
     within_working_hours,
     working_intervals,
 )
-from ops_ui.calcom.simulator.validation import validate_create
+from calcom_simulator.validation import (
+    INT64_MAX,
+    NUMERIC_STRING_EXPECTED,
+    ascii_int,
+    parse_path_id,
+    parse_slots_query,
+    validate_create,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = [WorkingHours(days=(1,), start=time(9), end=time(12))]
@@ -44,6 +51,58 @@ def test_free_slots_skip_busy_time_and_respect_earliest() -> None:
         length=timedelta(hours=1), step=timedelta(hours=1), earliest=at("2050-09-05T07:30:00+00:00"),
     )  # fmt: skip
     assert [format_local(s.astimezone(BERLIN)) for s in starts] == ["2050-09-05T11:00:00.000+02:00"]
+
+
+def test_free_slots_end_is_exclusive() -> None:
+    def offered(range_end: str) -> list[str]:
+        starts = free_slot_starts(
+            MONDAY, BERLIN, [],
+            range_start=at("2050-09-05T09:00:00+02:00"), range_end=at(range_end),
+            length=timedelta(minutes=30), step=timedelta(minutes=30), earliest=at("2050-01-01T00:00:00+00:00"),
+        )  # fmt: skip
+        return [format_local(s.astimezone(BERLIN))[11:16] for s in starts]
+
+    assert offered("2050-09-05T10:00:00+02:00") == ["09:00", "09:30"]
+    assert offered("2050-09-05T10:00:00.001+02:00") == ["09:00", "09:30", "10:00"]
+
+
+def test_a_date_only_slots_end_runs_to_the_next_midnight_in_the_requested_zone() -> None:
+    query = parse_slots_query(
+        {"start": "2050-09-05", "end": "2050-09-05", "eventTypeId": "7", "timeZone": "Asia/Tokyo"}
+    )
+    assert (query.range_start.isoformat(), query.range_end.isoformat()) == (
+        "2050-09-05T00:00:00+09:00", "2050-09-06T00:00:00+09:00",
+    )  # fmt: skip
+    assert (query.event_type_id, query.utc_as_z) == (7, False)
+    assert parse_slots_query({"start": "2050-09-05", "end": "2050-09-05T12:00:00Z", "eventTypeId": "7"}).utc_as_z
+
+
+@pytest.mark.parametrize(
+    ("text", "signed", "number"),
+    [
+        ("42", False, 42), ("-42", True, -42), ("-42", False, None), ("007", False, 7), ("²", False, None),
+        ("١٢", False, None), ("4²", False, None), (" 4", False, None), ("+4", True, None), ("4.0", False, None),
+        ("", False, None), ("9" * 5000, False, 10**19), ("-" + "9" * 30, True, -(10**19)),
+    ],
+)  # fmt: skip
+def test_numbers_are_read_from_ascii_digits_only(text: str, signed: bool, number: int | None) -> None:
+    """``"²".isdigit()`` is true and ``int("١٢")`` is 12; Cal.com (JavaScript, ``\\d``) reads neither as a number."""
+    assert ascii_int(text, signed=signed) == number
+
+
+def test_path_ids_are_parsed_like_nests_parse_int_pipe_within_64_bits() -> None:
+    assert parse_path_id("userId", str(INT64_MAX)) == INT64_MAX
+    assert parse_path_id("userId", "-3") == -3
+    for text, message in (
+        ("²", NUMERIC_STRING_EXPECTED),
+        ("1e3", NUMERIC_STRING_EXPECTED),
+        (str(INT64_MAX + 1), f"userId must not be greater than {INT64_MAX}"),
+        (str(-(2**64)), f"userId must not be less than {-INT64_MAX - 1}"),
+        ("-" + "9" * 5000, f"userId must not be less than {-INT64_MAX - 1}"),
+    ):
+        with pytest.raises(ApiError) as caught:
+            parse_path_id("userId", text)
+        assert (caught.value.status, caught.value.message) == (400, message)
 
 
 def test_slots_grouped_by_requested_zone_date() -> None:

@@ -1,10 +1,8 @@
 # The part of Flask-WTF 1.3 that Sync Desk uses; the package ships no type information.
 from typing import Any
 
-from flask import Flask
-from wtforms import Form
-
 from flask_wtf.csrf import CSRFProtect as CSRFProtect
+from wtforms import Form
 
 class FlaskForm(Form):
     def __init__(self, formdata: Any = ..., **kwargs: Any) -> None: ...

@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from ops_ui.calcom.simulator import output, slots
-from ops_ui.calcom.simulator.faults import FaultConfig, FaultConfigError
-from ops_ui.calcom.simulator.ratelimit import RateLimitSettings
-from ops_ui.calcom.simulator.validation import is_time_zone
+from calcom_simulator import output, slots
+from calcom_simulator.errors import iso_ms
+from calcom_simulator.faults import FaultConfig, FaultConfigError
+from calcom_simulator.ratelimit import RateLimitSettings
+from calcom_simulator.validation import is_time_zone
 
 admin_blueprint = Blueprint("sim_admin", __name__, url_prefix="/_sim")
 
@@ -171,7 +172,7 @@ def clock() -> Response:
         sim_clock.set_offset(offset)
     elif request.method == "DELETE":
         sim_clock.reset()
-    return jsonify({"offsetSeconds": sim_clock.offset_seconds, "now": sim_clock.now().isoformat()})
+    return jsonify({"offsetSeconds": sim_clock.offset_seconds, "now": iso_ms(sim_clock.now())})
 
 
 @admin_blueprint.get("/bookings")

@@ -90,7 +90,9 @@ def free_slot_starts(
 ) -> list[datetime]:
     """Slot starts aligned to each working interval's opening, every ``step``, that fit and do not collide.
 
-    ``earliest`` folds in "now" and the minimum notice; ``latest`` the booking window (``None`` = unlimited).
+    Starts lie in ``[range_start, range_end)``: like Cal.com's ``end``, ``range_end`` is exclusive, so a range ending
+    at 12:00 does not offer a 12:00 start. ``earliest`` folds in "now" and the minimum notice; ``latest`` the booking
+    window (``None`` = unlimited).
     """
     starts: list[datetime] = []
     for opens, closes in working_intervals(rules, zone, range_start, range_end):
@@ -98,7 +100,7 @@ def free_slot_starts(
         while cursor + length <= closes:
             candidate = (cursor, cursor + length)
             if (
-                range_start <= cursor <= range_end
+                range_start <= cursor < range_end
                 and cursor >= earliest
                 and (latest is None or cursor <= latest)
                 and is_free(candidate, busy)
@@ -118,7 +120,11 @@ def group_by_local_date(starts: Iterable[datetime], zone: ZoneInfo) -> dict[str,
 
 
 def format_local(moment: datetime) -> str:
-    """``2050-09-05T09:00:00.000+02:00``: milliseconds and the zone's offset, as the slots endpoint returns."""
+    """``2050-09-05T09:00:00.000+02:00``: milliseconds and the zone's offset, as the slots endpoint returns.
+
+    For an IANA zone the offset is written even when it is ``+00:00``; only Cal.com's fixed UTC zone writes ``Z``
+    (the caller uses ``iso_ms`` then).
+    """
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + _offset(moment)
 
 

@@ -4,6 +4,10 @@ Body pipes (create, reschedule, cancel, slots query) build one string per failed
 ``<property> property is wrong,<constraints joined by ", "> <children>``, joined with ``", "`` — note the
 trailing space. ``GET /v2/bookings`` goes through Nest's global ValidationPipe instead: message
 ``Bad Request Exception`` with the class-validator errors in ``details.errors``.
+
+Odd input is refused with such a 400, never left to crash the simulator: numbers are read from ASCII digits only
+(``str.isdigit`` and ``int`` also take ``²`` or ``١``), ids beyond SQLite's 64-bit integers are refused, and instants
+past ``LATEST_INSTANT`` (where Python's calendar is about to end) are never computed with.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from ops_ui.calcom.simulator.errors import ApiError, bad_request
+from calcom_simulator.errors import ApiError, bad_request, iso_ms
 
 LANGUAGES = {
     "ar", "ca", "de", "es", "eu", "he", "id", "ja", "lv", "pl", "ro", "sr", "th", "vi", "az", "cs", "el", "es-419",
@@ -49,8 +53,17 @@ _EMAIL = re.compile(
 )
 # International format: a leading +, a country code not starting with 0, 7–15 digits in all (E.164).
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", re.ASCII)
 _ZONES = available_timezones()
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
+INT64_MAX = 2**63 - 1
+"""The largest id there can be: SQLite's INTEGER is a signed 64-bit number."""
+INT64_MIN = -(2**63)
+LATEST_INSTANT = datetime(9999, 12, 1, tzinfo=UTC)
+"""The simulator's calendar ends here: later starts are refused before an end, a slot or a UTC conversion could run
+past year 9999, where Python's dates stop (Cal.com's JavaScript dates go on)."""
+NUMERIC_STRING_EXPECTED = "Validation failed (numeric string is expected)"
+"""Nest's ``ParseIntPipe`` message, for a path id that is not a number."""
 
 
 @dataclass
@@ -74,6 +87,39 @@ def pipe_error(errors: list[FieldError]) -> ApiError:
     return bad_request(", ".join(error.render() for error in errors))
 
 
+def ascii_int(value: Any, *, signed: bool = False) -> int | None:
+    """The integer ``value`` spells in ASCII digits (``-`` first when ``signed``), else ``None``.
+
+    Twenty digits or more are read as ``10**19``, beyond 64 bits either side (``int`` refuses beyond 4300 digits):
+    such numbers are out of range however long they are, and range checks say so.
+    """
+    if not isinstance(value, str) or not _ASCII_INTEGER.fullmatch(value) or (value[0] == "-" and not signed):
+        return None
+    digits = value.lstrip("-").lstrip("0") or "0"
+    magnitude = 10**19 if len(digits) > 19 else int(digits)
+    return -magnitude if value[0] == "-" else magnitude
+
+
+def int64_constraint(prop: str, number: int) -> str | None:
+    """class-validator's ``max``/``min`` wording for a number no 64-bit id can be; ``None`` when it fits."""
+    if number > INT64_MAX:
+        return f"{prop} must not be greater than {INT64_MAX}"
+    if number < INT64_MIN:
+        return f"{prop} must not be less than {INT64_MIN}"
+    return None
+
+
+def parse_path_id(prop: str, value: str) -> int:
+    """A numeric path parameter as Nest's ``ParseIntPipe`` reads it (``-?[0-9]+``), within 64 bits; else a 400."""
+    number = ascii_int(value, signed=True)
+    if number is None:
+        raise bad_request(NUMERIC_STRING_EXPECTED)
+    constraint = int64_constraint(prop, number)
+    if constraint:
+        raise bad_request(constraint)
+    return number
+
+
 def is_iso_date(value: Any) -> bool:
     if not isinstance(value, str) or not _ISO.match(value):
         return False
@@ -84,13 +130,16 @@ def is_iso_date(value: Any) -> bool:
     return True
 
 
-def parse_instant(value: str, zone: ZoneInfo | None = None, *, end_of_day: bool = False) -> datetime:
-    """Parse an ISO 8601 date or date-time; naive values are read in ``zone`` (default UTC)."""
+def parse_instant(value: str, zone: ZoneInfo | None = None) -> datetime:
+    """Parse an ISO 8601 date (its midnight) or date-time; naive values are read in ``zone`` (default UTC).
+
+    The result keeps the offset it was written with: converting ``0001-01-01T00:30:00+01:00`` or a late evening of
+    9999-12-31 west of Greenwich to UTC would leave Python's calendar, comparing them does not.
+    """
     zone = zone or ZoneInfo("UTC")
     text = value.strip().replace(" ", "T")
-    if len(text) == 10:
-        day = date.fromisoformat(text)
-        return datetime.combine(day, time(23, 59, 59) if end_of_day else time(0, 0), tzinfo=zone)
+    if is_date_only(text):
+        return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=zone)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)
@@ -99,8 +148,8 @@ def parse_instant(value: str, zone: ZoneInfo | None = None, *, end_of_day: bool 
     return moment
 
 
-def utc(value: str) -> datetime:
-    return parse_instant(value).astimezone(UTC)
+def is_date_only(text: str) -> bool:
+    return len(text.strip()) == 10
 
 
 def is_time_zone(value: Any) -> bool:
@@ -132,8 +181,9 @@ def validate_create(body: Any) -> dict:
     attendee_error = _attendee_error(body.get("attendee"))
     if attendee_error:
         errors.append(attendee_error)
-    if "eventTypeId" in body and not _is_integer(body["eventTypeId"]):
-        errors.append(FieldError("eventTypeId", ["eventTypeId must be an integer number"]))
+    event_type_id_error = _event_type_id_error(body)
+    if event_type_id_error:
+        errors.append(event_type_id_error)
     if not _names_event_type(body):
         errors.append(FieldError(EVENT_TYPE_SELECTOR, [EVENT_TYPE_SELECTOR_MESSAGE]))
     errors.extend(_present_field_errors(body, _CREATE_PRESENT_RULES))
@@ -141,6 +191,17 @@ def validate_create(body: Any) -> dict:
     if errors:
         raise pipe_error(errors)
     return body
+
+
+def _event_type_id_error(body: dict[str, Any]) -> FieldError | None:
+    """``eventTypeId``, when sent, is a JSON integer that an id can be (JSON integers have no size limit)."""
+    if "eventTypeId" not in body:
+        return None
+    value = body["eventTypeId"]
+    if not _is_integer(value):
+        return FieldError("eventTypeId", ["eventTypeId must be an integer number"])
+    constraint = int64_constraint("eventTypeId", value)
+    return FieldError("eventTypeId", [constraint]) if constraint else None
 
 
 def _attendee_error(attendee: Any) -> FieldError | None:
@@ -263,9 +324,24 @@ def _is_slot_format(value: Any) -> bool:
     return (value or "time") in ("time", "range")
 
 
-def _is_positive_duration(value: Any) -> bool:
+def _is_event_type_id(value: Any) -> bool:
+    return ascii_int(value) is not None
+
+
+def _event_type_id_fits(value: Any) -> bool:
+    """Checked once the value is a number at all, so each bad value gets one complaint."""
+    number = ascii_int(value)
+    return number is None or number <= INT64_MAX
+
+
+def _is_whole_duration(value: Any) -> bool:
     """Absent means the event type's own length."""
-    return value is None or (value.isdigit() and int(value) >= 1)
+    return value is None or ascii_int(value, signed=True) is not None
+
+
+def _is_positive_duration(value: Any) -> bool:
+    number = ascii_int(value, signed=True)
+    return number is None or number >= 1
 
 
 _SLOTS_QUERY_RULES: tuple[_FieldRule, ...] = (
@@ -273,18 +349,65 @@ _SLOTS_QUERY_RULES: tuple[_FieldRule, ...] = (
     ("start", is_iso_date, "start must be a valid ISO 8601 date string"),
     ("end", is_iso_date, "end must be a valid ISO 8601 date string"),
     ("format", _is_slot_format, "format must be one of the following values: time, range"),
-    ("eventTypeId", lambda value: value is not None and value.isdigit(), "eventTypeId must be an integer number"),
+    ("eventTypeId", _is_event_type_id, "eventTypeId must be an integer number"),
+    ("eventTypeId", _event_type_id_fits, f"eventTypeId must not be greater than {INT64_MAX}"),
+    ("duration", _is_whole_duration, "duration must be an integer number"),
     ("duration", _is_positive_duration, "duration must not be less than 1"),
 )
 
 
-def validate_slots_query(args: Any) -> None:
+@dataclass(frozen=True)
+class SlotsQuery:
+    """A valid ``GET /v2/slots`` query; ``range_end`` is exclusive, like Cal.com's ``end``."""
+
+    event_type_id: int
+    zone: ZoneInfo
+    range_start: datetime
+    range_end: datetime
+    duration: int | None
+    with_end: bool
+    reschedule_uid: str | None
+    utc_as_z: bool
+
+
+def parse_slots_query(args: Any) -> SlotsQuery:
     """``GET /v2/slots`` goes through a pipe like the bodies: one 400 naming every failed parameter."""
     problems = [
         FieldError(prop, [message]) for prop, is_valid, message in _SLOTS_QUERY_RULES if not is_valid(args.get(prop))
     ]
     if problems:
         raise pipe_error(problems)
+    zone_name = args.get("timeZone") or "UTC"
+    zone = ZoneInfo(zone_name)
+    range_start, range_end = _slot_range(args["start"], args["end"], zone)
+    return SlotsQuery(
+        event_type_id=cast(int, ascii_int(args["eventTypeId"])),  # the rules above proved it a number
+        zone=zone,
+        range_start=range_start,
+        range_end=range_end,
+        duration=ascii_int(args.get("duration")),
+        with_end=args.get("format") == "range",
+        reschedule_uid=args.get("bookingUidToReschedule"),
+        # Cal.com formats with Luxon, which writes "Z" for its fixed UTC zone (no timeZone, "UTC", "GMT") and an
+        # offset for every IANA zone, "+00:00" included (Europe/London in winter, Etc/UTC).
+        utc_as_z=zone_name.lower() in ("utc", "gmt"),
+    )
+
+
+def _slot_range(start: str, end: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """``[start, end)``: a date-only ``end`` covers its whole day, so the range ends at the next midnight."""
+    range_start = parse_instant(start, zone)
+    range_end = parse_instant(end, zone)
+    late = [
+        FieldError(prop, [f"maximal allowed date for {prop} is {iso_ms(LATEST_INSTANT)}"])
+        for prop, moment in (("start", range_start), ("end", range_end))
+        if moment > LATEST_INSTANT
+    ]
+    if late:
+        raise pipe_error(late)
+    if is_date_only(end):
+        range_end = datetime.combine(range_end.date() + timedelta(days=1), time(0, 0), tzinfo=zone)
+    return range_start, range_end
 
 
 @dataclass(frozen=True)
@@ -360,23 +483,31 @@ def _event_type_ids(args: Any, problems: list[dict[str, Any]]) -> tuple[int, ...
     ids: list[int] = []
     for prop in ("eventTypeId", "eventTypeIds"):
         for raw in _split(args.getlist(prop)):
-            if raw.isdigit():
-                ids.append(int(raw))
-            else:
+            number = ascii_int(raw)
+            if number is None:
                 message = f"each value in {prop} must be a number conforming to the specified constraints"
                 problems.append(_problem(prop, raw, {"isNumber": message}))
+            elif number > INT64_MAX:
+                message = f"each value in {prop} must not be greater than {INT64_MAX}"
+                problems.append(_problem(prop, raw, {"max": message}))
+            else:
+                ids.append(number)
     return tuple(ids)
 
 
 def _date_bounds(args: Any, problems: list[dict[str, Any]]) -> dict[str, datetime]:
-    """The ``BookingsQuery`` fields of the date filters that were sent; the others keep their default (no bound)."""
+    """The ``BookingsQuery`` fields of the date filters that were sent; the others keep their default (no bound).
+
+    Bounds keep their offset (aware datetimes compare across offsets), so ``0001-01-01T00:00:00+01:00`` is a bound
+    before every booking rather than a date Python cannot convert to UTC.
+    """
     bounds: dict[str, datetime] = {}
     for prop, attr in _DATES.items():
         raw = args.get(prop)
         if raw is None:
             continue
         if is_iso_date(raw):
-            bounds[attr] = utc(raw)
+            bounds[attr] = parse_instant(raw)
         else:
             problems.append(_problem(prop, raw, {"isDateString": f"{prop} must be a valid ISO 8601 date string"}))
     return bounds
@@ -402,9 +533,8 @@ def _bounded_int(
     raw = args.get(prop)
     if raw is None:
         return default
-    try:
-        number = int(raw)
-    except ValueError:
+    number = ascii_int(raw, signed=True)
+    if number is None:
         problems.append(
             _problem(prop, raw, {"isNumber": f"{prop} must be a number conforming to the specified constraints"})
         )

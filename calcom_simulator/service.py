@@ -13,16 +13,18 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ops_ui.calcom.simulator import errors, output, slots
-from ops_ui.calcom.simulator.clock import Clock
-from ops_ui.calcom.simulator.errors import ApiError, bad_request, not_found
-from ops_ui.calcom.simulator.store import Store
-from ops_ui.calcom.simulator.validation import BookingsQuery, parse_instant, utc, validate_slots_query
+from calcom_simulator import errors, output, slots
+from calcom_simulator.clock import Clock
+from calcom_simulator.errors import ApiError, bad_request, iso_ms, not_found
+from calcom_simulator.store import Store
+from calcom_simulator.validation import LATEST_INSTANT, BookingsQuery, SlotsQuery, parse_instant, parse_slots_query
 
+LONGEST_SLOT = timedelta(days=1)
+"""No working interval is longer (rules end by midnight), so no slot of a longer duration can be offered."""
 SINGLE_LENGTH = (
     "Can't specify 'lengthInMinutes' because event type does not have multiple possible lengths. Please, remove "
     "the 'lengthInMinutes' field from the request."
@@ -87,7 +89,15 @@ class BookingService:
             return False
         return not self.store.busy_intervals(user["id"], start, end, exclude_uid)
 
+    def _booking_time(self, event_type: dict[str, Any], start_text: str) -> tuple[datetime, datetime]:
+        """The booking's UTC start and end, once the start passed the checks Cal.com makes before availability."""
+        start = parse_instant(start_text)
+        self._check_time(event_type, start)
+        start = start.astimezone(UTC)
+        return start, start + timedelta(minutes=event_type["length"])
+
     def _check_time(self, event_type: dict[str, Any], start: datetime) -> None:
+        """Comparisons only: ``start`` may still carry an offset that would leave Python's calendar in UTC."""
         now = self.clock.now()
         if start < now:
             raise bad_request(errors.IN_THE_PAST)
@@ -95,6 +105,8 @@ class BookingService:
             raise bad_request(errors.OUT_OF_BOUNDS)
         window = event_type["booking_window_days"]
         if window is not None and start > now + timedelta(days=window):
+            raise bad_request(errors.OUT_OF_BOUNDS)
+        if start > LATEST_INSTANT:  # too far in the future for the simulator, window or not
             raise bad_request(errors.OUT_OF_BOUNDS)
 
     def _pick_host(
@@ -119,9 +131,7 @@ class BookingService:
         event_type = self._event_type_for_create(body)
         if body.get("lengthInMinutes") is not None:
             raise bad_request(SINGLE_LENGTH)
-        start = utc(body["start"])
-        end = start + timedelta(minutes=event_type["length"])
-        self._check_time(event_type, start)
+        start, end = self._booking_time(event_type, body["start"])
         attendee = dict(body["attendee"])
         attendee.setdefault("language", "en")
         uid = new_uid()
@@ -165,9 +175,7 @@ class BookingService:
                     "a booking that is not cancelled."
                 )
             event_type = self._event_type(old["event_type_id"])
-            start = utc(body["start"])
-            end = start + timedelta(minutes=event_type["length"])
-            self._check_time(event_type, start)
+            start, end = self._booking_time(event_type, body["start"])
             organizer = self._pick_host(event_type, start, end, exclude_uid=uid, prefer=old["host_id"])
             now = self.clock.now()
             new_row = self.store.insert_booking(
@@ -273,30 +281,28 @@ class BookingService:
 
     def slots(self, args: Any) -> dict[str, list[dict[str, str]]]:
         """``GET /v2/slots`` for an event type, keyed by date in the requested zone."""
-        validate_slots_query(args)
-        zone = ZoneInfo(args.get("timeZone") or "UTC")
-        range_start = parse_instant(args["start"], zone)
-        range_end = parse_instant(args["end"], zone, end_of_day=True)
-        event_type = self._event_type(int(args["eventTypeId"]))
-        duration = args.get("duration")
-        length = timedelta(minutes=int(duration) if duration else event_type["length"])
-        starts = self._free_starts(event_type, range_start, range_end, length, args.get("bookingUidToReschedule"))
-        return _slots_by_local_date(starts, zone, length, with_end=args.get("format") == "range")
+        query = parse_slots_query(args)
+        event_type = self._event_type(query.event_type_id)
+        minutes = query.duration or event_type["length"]
+        if minutes > LONGEST_SLOT.total_seconds() // 60:  # nothing fits, and a huge timedelta would overflow
+            return {}
+        length = timedelta(minutes=minutes)
+        starts = self._free_starts(event_type, query, length)
+        return _slots_by_local_date(starts, query, length)
 
-    def _free_starts(
-        self,
-        event_type: dict[str, Any],
-        range_start: datetime,
-        range_end: datetime,
-        length: timedelta,
-        exclude_uid: str | None,
-    ) -> set[datetime]:
-        """A start is offered when at least one host is free then; which host gets it is decided at booking time."""
+    def _free_starts(self, event_type: dict[str, Any], query: SlotsQuery, length: timedelta) -> set[datetime]:
+        """A start is offered when at least one host is free then; which host gets it is decided at booking time.
+
+        The range starts no earlier than the earliest bookable start: nothing before it is offered anyway, and a
+        start in year 1 could not be widened by a slot's length.
+        """
         step = timedelta(minutes=event_type["slot_interval"] or int(length.total_seconds() // 60))
         now = self.clock.now()
         earliest = now + timedelta(minutes=event_type["minimum_notice"])
         window = event_type["booking_window_days"]
         latest = now + timedelta(days=window) if window is not None else None
+        range_start, range_end = max(query.range_start, earliest), query.range_end
+        exclude_uid = query.reschedule_uid
         starts: set[datetime] = set()
         for user in self.hosts(event_type):
             rules = [slots.WorkingHours.from_json(rule) for rule in user["working_hours"]]
@@ -318,15 +324,13 @@ class BookingService:
 
 
 def _slots_by_local_date(
-    starts: set[datetime], zone: ZoneInfo, length: timedelta, *, with_end: bool
+    starts: set[datetime], query: SlotsQuery, length: timedelta
 ) -> dict[str, list[dict[str, str]]]:
     """The response's ``{date: [{"start": …}]}``; ``format=range`` adds each slot's ``end``."""
+    write = iso_ms if query.utc_as_z else slots.format_local
     return {
-        day: [
-            {"start": slots.format_local(m)} | ({"end": slots.format_local(m + length)} if with_end else {})
-            for m in moments
-        ]
-        for day, moments in slots.group_by_local_date(starts, zone).items()
+        day: [{"start": write(m)} | ({"end": write(m + length)} if query.with_end else {}) for m in moments]
+        for day, moments in slots.group_by_local_date(starts, query.zone).items()
     }
 
 

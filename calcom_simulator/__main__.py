@@ -1,4 +1,4 @@
-"""``python -m ops_ui.calcom.simulator``: serve the simulator on loopback until SIGTERM/SIGINT.
+"""``python -m calcom_simulator``: serve the simulator on loopback until SIGTERM/SIGINT.
 
 Prints exactly one line, ``Cal.com simulator listening on http://HOST:PORT``, once the socket is bound, so a
 caller started with ``--port 0`` can read the real port instead of sleeping.
@@ -16,12 +16,12 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
-from ops_ui.calcom.simulator.app import SimulatorState, create_app
-from ops_ui.calcom.simulator.store import Store
+from calcom_simulator.app import SimulatorState, create_app
+from calcom_simulator.store import Store
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ops_ui.calcom.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m calcom_simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5100, help="0 picks a free port")
     parser.add_argument("--db", default=os.environ.get("CALCOM_SIM_DB"), help="SQLite file (env CALCOM_SIM_DB)")

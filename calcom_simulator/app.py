@@ -21,15 +21,16 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ops_ui.calcom.simulator import errors, output
-from ops_ui.calcom.simulator.clock import Clock
-from ops_ui.calcom.simulator.errors import ApiError, error_response
-from ops_ui.calcom.simulator.faults import ADMIN_PREFIX, FaultConfig, FaultInjector
-from ops_ui.calcom.simulator.ratelimit import RateLimiter
-from ops_ui.calcom.simulator.service import BookingService
-from ops_ui.calcom.simulator.store import Store
-from ops_ui.calcom.simulator.validation import (
+from calcom_simulator import errors, output
+from calcom_simulator.clock import Clock
+from calcom_simulator.errors import ApiError, error_response
+from calcom_simulator.faults import ADMIN_PREFIX, FaultConfig, FaultInjector
+from calcom_simulator.ratelimit import RateLimiter
+from calcom_simulator.service import BookingService
+from calcom_simulator.store import Store
+from calcom_simulator.validation import (
     parse_bookings_query,
+    parse_path_id,
     validate_cancel,
     validate_create,
     validate_reassign,
@@ -80,7 +81,7 @@ def create_app(state: SimulatorState) -> Flask:
     app.extensions["calcom_simulator"] = state
     app.wsgi_app = DropConnectionMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
-    from ops_ui.calcom.simulator.admin import admin_blueprint
+    from calcom_simulator.admin import admin_blueprint
 
     app.register_blueprint(admin_blueprint)
 
@@ -297,7 +298,7 @@ def _register_v2(app: Flask, state: SimulatorState) -> None:
     def event_type(event_type_id: str) -> Response:
         _require_version(EVENT_TYPES_VERSION)
         _require_auth()
-        row = state.store.event_type(int(event_type_id)) if event_type_id.isdigit() else None
+        row = state.store.event_type(parse_path_id("eventTypeId", event_type_id))
         owner = state.store.user(row["owner_id"]) if row else None
         if row is None or owner is None:
             raise errors.not_found(f"Event type with id {event_type_id} not found")
@@ -338,9 +339,10 @@ def _register_v2(app: Flask, state: SimulatorState) -> None:
         body = validate_cancel(request.get_json(silent=True))
         return _success(service.cancel(uid, body, g.caller))
 
-    @app.post("/v2/bookings/<uid>/reassign/<int:user_id>")
-    def reassign(uid: str, user_id: int) -> Response:
+    @app.post("/v2/bookings/<uid>/reassign/<user_id>")
+    def reassign(uid: str, user_id: str) -> Response:
         _require_version(*BOOKING_VERSIONS)
         _require_auth()
+        target = parse_path_id("userId", user_id)  # Nest's ParseIntPipe, not a route that fails to match
         validate_reassign(request.get_json(silent=True))
-        return _success(service.reassign(uid, user_id))
+        return _success(service.reassign(uid, target))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops_ui.calcom.simulator.errors import iso_ms
+from calcom_simulator.errors import iso_ms
 
 TEAM = {
     "id": 1,
