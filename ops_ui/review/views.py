@@ -327,11 +327,38 @@ def _html(template: str, context: dict[str, Any], status: int = 200) -> Response
     return vary_on_htmx(make_response(render_template(template, **context), status))
 
 
+OPENERS = {
+    "review.retry": "retry",
+    "review.reschedule_panel": "reschedule",
+    "review.reassign_panel": "reassign",
+    "review.contact_panel": "contact",
+    "review.cancel_panel": "cancel",
+}
+"""The row's own requests, by the action button that sent them: focus goes back there after the swap."""
+
+
+def _focus_on(appointment: Appointment, can_act: bool, panel: str | None) -> str | None:
+    """What the re-rendered row focuses: the button that opened what was just done (``?focus=`` when a panel is
+    closed), else the row's first action; with no actions left, its "resolved" note or its link. None when the row
+    is not answering one of its own requests, or an open panel takes the focus."""
+    if request.endpoint not in OPENERS and request.endpoint != "review.row":
+        return None
+    acts = can_act and is_open(appointment)
+    if panel and acts:
+        return None
+    if not acts:
+        return "link" if is_open(appointment) else "resolved"
+    opener = OPENERS.get(request.endpoint or "") or request.args.get("focus")
+    return opener if opener in OPENERS.values() else "retry"
+
+
 def _row_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    can_act = signed_in_user().can_act
     return {
         "appointment": appointment,
         "now": datetime.now(UTC),
-        "can_act": signed_in_user().can_act,
+        "can_act": can_act,
+        "focus_on": _focus_on(appointment, can_act, extra.get("panel")),
         "warn_ids": repeat_failure_ids([appointment]),
         "retry_warning": RETRY_WARNING,
         "panel": None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 
@@ -23,10 +25,34 @@ class ReviewBoard:
         return self.page.locator(f"#appt-{appointment_id}")
 
     def act(self, row: Locator, button: str) -> Locator:
-        row.get_by_role("button", name=button, exact=True).click()
+        self.action(row, button).click()
         return row
 
     def toast(self, text: str) -> Locator:
         toast = self.page.locator("#toasts").get_by_role("status").filter(has_text=text)
         expect(toast.first).to_be_visible()
         return toast
+
+    def count_link(self, category_label: str) -> Locator:
+        """The link in the counts that filters the board to one error category."""
+        return self.page.locator("#counts").get_by_role("link", name=re.compile(rf"^{re.escape(category_label)}\b"))
+
+    def action(self, row: Locator, button: str) -> Locator:
+        return row.get_by_role("button", name=button, exact=True)
+
+    def panel(self, row: Locator) -> Locator:
+        """The row's open action panel (a region named by its heading); count 0 when none is open."""
+        return row.locator("section.panel")
+
+    def panel_title(self, row: Locator) -> Locator:
+        return self.panel(row).get_by_role("heading")
+
+    def tab_to(self, target: Locator, *, backwards: bool = False, limit: int = 150) -> Locator:
+        """Press Tab (Shift+Tab) until ``target`` has the focus, as a keyboard user would; fails past ``limit``."""
+        key = "Shift+Tab" if backwards else "Tab"
+        for _ in range(limit):
+            if target.evaluate("element => element === document.activeElement"):
+                break
+            self.page.keyboard.press(key)
+        expect(target).to_be_focused()
+        return target
