@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     path, now = _database(args.appointments, args.attempts, args.fresh)
-    views.clock = lambda: now  # type: ignore[assignment]  # the seeding moment, see the module docstring
+    views.clock = lambda: now  # the seeding moment, see the module docstring
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "bench"})
     with app.app_context():
         everyone = _user(Role.ADMIN, None)

@@ -31,7 +31,7 @@ from ops_ui import create_app
 from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.health.tally import rebuild_sqlite_tally
-from ops_ui.models import Appointment, Call, Company, Customer, Service, Staff, SyncAttempt
+from ops_ui.models import Appointment, Base, Call, Company, Customer, Service, Staff, SyncAttempt
 
 CHUNK = 50_000
 BUSINESS = sorted(category.value for category in BUSINESS_CATEGORIES)
@@ -49,6 +49,10 @@ class SeedSize:
     customers: int = 0  # 0: one customer per ten appointments
     calls: int = 0  # 0: one call per two appointments
     history_days: int = 730
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _naive(moment: datetime) -> str:
@@ -113,7 +117,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
     calls = size.calls or size.appointments // 2
     first_created = now - timedelta(days=size.history_days)
     history_seconds = size.history_days * 86400
-    big_tables = [Appointment.__table__, SyncAttempt.__table__, Call.__table__]
+    big_tables = [_table(Appointment), _table(SyncAttempt), _table(Call)]
     indexes = _secondary_indexes(*big_tables) if sqlite else []
 
     def timed(label: str, work: Callable[[], int]) -> None:
@@ -129,7 +133,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             "companies",
             lambda: _insert(
                 conn,
-                Company.__table__,
+                _table(Company),
                 ("id", "name", "time_zone"),
                 ((i, f"Salon {i}", "Europe/Berlin") for i in range(1, size.companies + 1)),
             ),
@@ -149,12 +153,12 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 service_ids[company].append(ident)
         timed(
             "staff",
-            lambda: _insert(conn, Staff.__table__, ("id", "company_id", "name", "email", "active"), iter(staff_rows)),
+            lambda: _insert(conn, _table(Staff), ("id", "company_id", "name", "email", "active"), iter(staff_rows)),
         )
         timed(
             "services",
             lambda: _insert(
-                conn, Service.__table__, ("id", "company_id", "name", "duration_minutes"), iter(service_rows)
+                conn, _table(Service), ("id", "company_id", "name", "duration_minutes"), iter(service_rows)
             ),
         )
 
@@ -165,7 +169,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             "customers",
             lambda: _insert(
                 conn,
-                Customer.__table__,
+                _table(Customer),
                 ("id", "company_id", "name", "email", "phone"),
                 ((i, customer_company(i), f"Customer {i}", f"c{i}@kunden.test", None) for i in range(1, customers + 1)),
             ),
@@ -234,7 +238,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             "appointments",
             lambda: _insert(
                 conn,
-                Appointment.__table__,
+                _table(Appointment),
                 (
                     "id",
                     "company_id",
@@ -290,7 +294,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             "attempts",
             lambda: _insert(
                 conn,
-                SyncAttempt.__table__,
+                _table(SyncAttempt),
                 (
                     "id",
                     "appointment_id",
@@ -328,7 +332,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
             "calls",
             lambda: _insert(
                 conn,
-                Call.__table__,
+                _table(Call),
                 (
                     "id",
                     "external_call_id",

@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -431,17 +432,17 @@ class Bench:
                         pool.remove(appointment_id)
                     this_round.append(appointment_id)
                     self.touched.setdefault(appointment_id, []).append(action)
-                    self.act(fault, action, appointment_id, prepared, lambda spec=spec: self.admin.set_faults(**spec))
+                    self.act(fault, action, appointment_id, prepared, partial(self.admin.set_faults, **spec))
         self.admin.clear_faults()
         for appointment_id, actions in self.touched.items():
             classes, _ = self.agent.row(appointment_id)
             if "row-resolved" in classes:
                 continue
-            prepared = prepare(self.agent, actions[-1], appointment_id)
-            if prepared is None:
+            again = prepare(self.agent, actions[-1], appointment_id)
+            if again is None:
                 print(f"  (#{appointment_id}: {actions[-1]} offers nothing to pick any more; not repeated)", flush=True)
                 continue
-            self.act("after", actions[-1], appointment_id, prepared, lambda: None)
+            self.act("after", actions[-1], appointment_id, again, lambda: None)
 
     def pick(self, pool: list[int], this_round: list[int], action: str) -> tuple[int, Prepared] | None:
         """The next appointment this action can be tried on, its panel read while Cal.com answers.

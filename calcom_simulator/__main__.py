@@ -14,7 +14,7 @@ import sys
 import threading
 from types import FrameType
 
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer, make_server
 
 from calcom_simulator.app import SimulatorState, create_app
 from calcom_simulator.store import Store
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
     state = SimulatorState(store=Store(args.db), api_keys=args.api_keys, owner_email=args.owner_email)
     server = make_server(args.host, args.port, create_app(state), threaded=True)
+    assert isinstance(server, ThreadedWSGIServer)
     server.daemon_threads = True  # a hanging request must never keep the process alive
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    host, port = server.server_address[:2]
+    host, port = str(server.host), server.port
     print(f"Cal.com simulator listening on http://{host}:{port}", flush=True)
     try:
         server.serve_forever()

@@ -15,10 +15,11 @@ class SimulatorAdmin:
         self.timeout = timeout
         self.session = session or requests.Session()
 
-    def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.session.request(method, f"{self.base_url}/_sim{path}", json=json, timeout=self.timeout)
         response.raise_for_status()
-        return response.json()
+        payload: dict[str, Any] = response.json()
+        return payload
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
@@ -89,4 +90,5 @@ class SimulatorAdmin:
         self._call("DELETE", "/clock")
 
     def bookings(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/bookings")["bookings"]
+        bookings: list[dict[str, Any]] = self._call("GET", "/bookings")["bookings"]
+        return bookings

@@ -249,9 +249,10 @@ def _authenticate(state: SimulatorState) -> dict[str, Any] | None:
 
 
 def _require_auth() -> dict[str, Any]:
-    if g.caller is None:
+    caller: dict[str, Any] | None = g.caller
+    if caller is None:
         raise errors.unauthorized(errors.MISSING_AUTH)
-    return g.caller
+    return caller
 
 
 def _require_version(*accepted: str) -> None:

@@ -10,10 +10,12 @@ Deliberate simplifications (documented so nobody mistakes them for Cal.com facts
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import string
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -259,12 +261,12 @@ class BookingService:
 
     # --- reads -----------------------------------------------------------------------------------------------
 
-    def list(self, query: BookingsQuery) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def list(self, query: BookingsQuery) -> tuple[builtins.list[dict[str, Any]], dict[str, Any]]:
         now = self.clock.now()
         rows = [row for row in self.store.bookings() if _matches(row, query, now)]
         for key, direction in reversed(query.sorts or (("start", "asc"),)):
             column = {"start": "start", "end": "end", "created": "created_at", "updated": "updated_at"}[key]
-            rows.sort(key=lambda row, c=column: row[c] or row["created_at"], reverse=direction == "desc")
+            rows.sort(key=partial(_sort_value, column=column), reverse=direction == "desc")
         total = len(rows)
         page = rows[query.skip : query.skip + query.take]
         pagination = {
@@ -279,7 +281,7 @@ class BookingService:
         }
         return [self.render(row) for row in page], pagination
 
-    def slots(self, args: Any) -> dict[str, list[dict[str, str]]]:
+    def slots(self, args: Any) -> dict[str, builtins.list[dict[str, str]]]:
         """``GET /v2/slots`` for an event type, keyed by date in the requested zone."""
         query = parse_slots_query(args)
         event_type = self._event_type(query.event_type_id)
@@ -391,3 +393,7 @@ def _dates_match(row: dict[str, Any], query: BookingsQuery) -> bool:
 
 
 __all__ = ["ApiError", "BookingService", "new_uid"]
+
+
+def _sort_value(row: dict[str, Any], column: str) -> Any:
+    return row[column] or row["created_at"]

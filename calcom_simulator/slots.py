@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 Interval = tuple[datetime, datetime]
@@ -22,14 +23,14 @@ class WorkingHours:
     end: time
 
     @classmethod
-    def from_json(cls, rule: dict) -> WorkingHours:
+    def from_json(cls, rule: dict[str, Any]) -> WorkingHours:
         return cls(
             days=tuple(int(d) for d in rule["days"]),
             start=time.fromisoformat(rule["startTime"]),
             end=time.fromisoformat(rule["endTime"]) if rule["endTime"] != "24:00" else time(23, 59, 59),
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "days": list(self.days),
             "startTime": self.start.strftime("%H:%M"),

@@ -137,11 +137,11 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def _one(self, sql: str, params: tuple = ()) -> dict[str, Any] | None:
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any] | None:
         with self.lock:
             return _decode(self._db.execute(sql, params).fetchone())
 
-    def _all(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self.lock:
             return [_decode(row) for row in self._db.execute(sql, params).fetchall()]  # type: ignore[misc]
 

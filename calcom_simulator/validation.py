@@ -162,19 +162,19 @@ def is_time_zone(value: Any) -> bool:
     return True
 
 
-def require_body(body: Any) -> dict:
+def require_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not body:
         raise bad_request("Body is required")
     return body
 
 
-def _unknown(body: dict, allowed: tuple[str, ...]) -> list[FieldError]:
+def _unknown(body: dict[str, Any], allowed: tuple[str, ...]) -> list[FieldError]:
     return [FieldError(key, [f"property {key} should not exist"]) for key in body if key not in allowed]
 
 
-def validate_create(body: Any) -> dict:
+def validate_create(raw: Any) -> dict[str, Any]:
     """Validate ``POST /v2/bookings``; raise the pipe's 400 with every failed property."""
-    body = require_body(body)
+    body = require_body(raw)
     errors: list[FieldError] = []
     if not is_iso_date(body.get("start")):
         errors.append(FieldError("start", ["start must be a valid ISO 8601 date string"]))
@@ -221,7 +221,7 @@ def _attendee_error(attendee: Any) -> FieldError | None:
     return None
 
 
-def _present_field_errors(values: dict, rules: tuple[_FieldRule, ...]) -> list[FieldError]:
+def _present_field_errors(values: dict[str, Any], rules: tuple[_FieldRule, ...]) -> list[FieldError]:
     """For properties that may be left out: absent passes, any sent value (``null`` included) must be valid."""
     return [
         FieldError(prop, [message])
@@ -239,7 +239,7 @@ def _is_non_blank(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _names_event_type(body: dict) -> bool:
+def _names_event_type(body: dict[str, Any]) -> bool:
     """The booking's event type is named by id, or by slug plus its owner (a user or a team)."""
     return "eventTypeId" in body or bool(body.get("eventTypeSlug") and (body.get("username") or body.get("teamSlug")))
 
@@ -280,8 +280,8 @@ _ATTENDEE_PRESENT_RULES: tuple[_FieldRule, ...] = (
 )
 
 
-def validate_reschedule(body: Any) -> dict:
-    body = require_body(body)
+def validate_reschedule(raw: Any) -> dict[str, Any]:
+    body = require_body(raw)
     errors: list[FieldError] = []
     if not is_iso_date(body.get("start")):
         errors.append(FieldError("start", ["start must be a valid ISO 8601 date string"]))
@@ -294,7 +294,7 @@ def validate_reschedule(body: Any) -> dict:
     return body
 
 
-def validate_cancel(body: Any) -> dict:
+def validate_cancel(body: Any) -> dict[str, Any]:
     """Cancel needs a JSON object body, but ``{}`` is fine (Cal.com documents it as required, may be empty)."""
     if not isinstance(body, dict):
         raise bad_request("Body is required")
@@ -307,7 +307,7 @@ def validate_cancel(body: Any) -> dict:
     return body
 
 
-def validate_reassign(body: Any) -> dict:
+def validate_reassign(body: Any) -> dict[str, Any]:
     if body is None:
         body = {}
     if not isinstance(body, dict):

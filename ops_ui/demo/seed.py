@@ -358,11 +358,11 @@ class DemoSeeder:
 
     def _walk_in_booking(self, person: str, service: Service, start: datetime) -> None:
         """Someone booked this host directly in Cal.com; Sync Desk only learns about it from the conflict."""
-        event_type_id = db.session.scalar(
+        event_type_id = db.session.scalars(
             select(EventTypeMapping.calcom_event_type_id).where(
                 EventTypeMapping.staff_id == self.staff[person][0].id, EventTypeMapping.service_id == service.id
             )
-        )
+        ).one()
         self.client.create_booking(
             event_type_id=event_type_id,
             start=start,
@@ -411,9 +411,9 @@ class DemoSeeder:
                 summary.pending += 1
             else:
                 summary.failed += 1
-                category = appointment.last_error_category.value
+                category = appointment.last_error_category.value if appointment.last_error_category else "none"
                 summary.failures_by_category[category] = summary.failures_by_category.get(category, 0) + 1
-        summary.calls = db.session.scalar(select(func.count(Call.id)))
+        summary.calls = db.session.scalar(select(func.count(Call.id))) or 0
         return summary
 
 
