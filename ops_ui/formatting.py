@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app
+from flask import Flask
 
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
 from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
@@ -119,18 +119,13 @@ def slot_time(moment: datetime, time_zone: str | None = None) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"
 
 
-def has_endpoint(endpoint: str) -> bool:
-    """Lets the layout link a page only once its blueprint exists."""
-    return endpoint in current_app.view_functions
-
-
 def register_template_helpers(app: Flask) -> None:
     filters: tuple[Callable[..., Any], ...] = (
         local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until, slot_time,
     )  # fmt: skip
     for function in filters:
         app.add_template_filter(function)
-    for helper in (has_endpoint, is_anonymous_phone, is_placeholder_email, is_open):
+    for helper in (is_anonymous_phone, is_placeholder_email, is_open):
         app.add_template_global(helper)
     app.jinja_env.globals |= {
         "CRITICAL_WITHIN_HOURS": CRITICAL_WITHIN_HOURS,
