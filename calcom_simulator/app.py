@@ -21,6 +21,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+import calcom_api_versions as api_versions
 from calcom_simulator import errors, output
 from calcom_simulator.clock import Clock
 from calcom_simulator.errors import ApiError, error_response
@@ -38,9 +39,9 @@ from calcom_simulator.validation import (
 )
 
 API_KEY_PREFIX = "cal_"
-BOOKING_VERSIONS = ("2024-08-13", "2026-02-25")
-SLOTS_VERSION = "2024-09-04"
-EVENT_TYPES_VERSION = "2024-06-14"
+BOOKING_VERSIONS = (api_versions.BOOKINGS, "2026-02-25")
+SLOTS_VERSION = api_versions.SLOTS
+EVENT_TYPES_VERSION = api_versions.EVENT_TYPES
 FAULT_HEADER = "X-Sim-Fault"  # marks injected failures; Cal.com never sends it, contract checks skip them
 NEST_500 = {"statusCode": 500, "message": "Internal server error"}
 PROXY_502 = (

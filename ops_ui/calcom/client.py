@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
+import calcom_api_versions as api_versions
 from ops_ui.calcom.errors import (
     BadResponseError,
     CalcomConnectionError,
@@ -54,9 +55,9 @@ from ops_ui.calcom.types import (
 
 T = TypeVar("T")
 
-BOOKINGS_VERSION = "2024-08-13"
-SLOTS_VERSION = "2024-09-04"
-EVENT_TYPES_VERSION = "2024-06-14"
+BOOKINGS_VERSION = api_versions.BOOKINGS
+SLOTS_VERSION = api_versions.SLOTS
+EVENT_TYPES_VERSION = api_versions.EVENT_TYPES
 
 ExchangeHook = Callable[[Exchange], None]
 

@@ -20,15 +20,16 @@ from typing import Any
 import pytest
 import requests
 
+import calcom_api_versions as api_versions
 from calcom_simulator.admin_client import SimulatorAdmin
 from tests.support.openapi_contract import ContractCheckingSession, validate_response
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_API_KEY = "cal_test_syncdesk_tests"
 READY_PREFIX = "Cal.com simulator listening on "
-BOOKINGS_VERSION = "2024-08-13"
-SLOTS_VERSION = "2024-09-04"
-EVENT_TYPES_VERSION = "2024-06-14"
+BOOKINGS_VERSION = api_versions.BOOKINGS
+SLOTS_VERSION = api_versions.SLOTS
+EVENT_TYPES_VERSION = api_versions.EVENT_TYPES
 SALON_HOURS = [{"days": [1, 2, 3, 4, 5, 6], "startTime": "09:00", "endTime": "18:00"}]
 BEYOND_64_BITS = 2**64
 """An id no SQLite INTEGER (so no simulator id) can hold."""
