@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ops_ui.actions.cancel import REASONS
@@ -72,7 +73,7 @@ class ReassignForm(ActionForm):
 class CancelForm(ActionForm):
     reason_code = SelectField(
         "Reason",
-        choices=[("", "Choose a reason…"), *REASONS.items()],
+        choices=[SelectChoice("", "Choose a reason…"), *(SelectChoice(code, label) for code, label in REASONS.items())],
         validators=[DataRequired("Choose why the appointment is cancelled.")],
     )
     reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000), plain_text])
