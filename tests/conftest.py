@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -85,6 +86,13 @@ def app(app_config: dict[str, object]) -> Iterator[Flask]:
         db.session.remove()
         _truncate_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The moment the test runs, taken once. Services are told it (``now=``) and test data is placed around it, so
+    both read the same clock. The review views read the real clock, which this trails by the test's own runtime."""
+    return datetime.now(UTC)
 
 
 @pytest.fixture

@@ -10,17 +10,14 @@ from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus
-from tests.integration.test_action_support import (
+from tests.support.records import appointment_count, attempts, audits, state_of
+from tests.support.salon import (
     TECHNICAL_FAILURES,
     active_bookings,
-    appointment_count,
-    attempts,
-    audits,
     booking,
     failure_faults,
-    make_action_salon,
-    make_appointment,
-    state_of,
+    make_salon_appointment,
+    make_synced_salon,
 )
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
@@ -28,11 +25,11 @@ pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def test_cancel_cancels_the_calcom_booking_then_the_appointment_and_deletes_nothing(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     uid, count = appointment.calcom_booking_uid, appointment_count()
 
     result = cancel(appointment.id, appointment.version, salon.agent, "customer_request", "Ruft nächste Woche an")
@@ -52,7 +49,7 @@ def test_cancel_cancels_the_calcom_booking_then_the_appointment_and_deletes_noth
 
 
 def test_cancel_without_a_booking_needs_no_calcom_call(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
 
     result = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
 
@@ -63,7 +60,7 @@ def test_cancel_without_a_booking_needs_no_calcom_call(salon, sim):
 
 
 def test_a_booking_already_cancelled_in_calcom_counts_as_done(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     CalcomClient(sim.base_url, sim.api_key).cancel_booking(appointment.calcom_booking_uid, "Am Telefon storniert")
 
     result = cancel(appointment.id, appointment.version, salon.agent, "no_longer_possible")
@@ -75,7 +72,7 @@ def test_a_booking_already_cancelled_in_calcom_counts_as_done(salon, sim):
 
 @pytest.mark.parametrize("kind", TECHNICAL_FAILURES)
 def test_cancel_that_calcom_does_not_confirm_changes_nothing_locally(salon, sim, kind):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
     failure_faults(sim, kind)
 
@@ -91,7 +88,7 @@ def test_cancel_that_calcom_does_not_confirm_changes_nothing_locally(salon, sim,
 
 
 def test_cancel_refused_by_calcom_changes_nothing_locally(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
     sim.admin.set_faults(method="POST", status=409, count=1)
 
@@ -108,7 +105,7 @@ def test_cancel_refused_by_calcom_changes_nothing_locally(salon, sim):
     [("", None, "reason_code"), ("bored", None, "reason_code"), ("other", "  ", "reason_text")],
 )
 def test_cancel_needs_a_known_reason_and_words_for_other(salon, sim, code, text, field):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
 
     result = cancel(appointment.id, appointment.version, salon.agent, code, text)
@@ -119,7 +116,7 @@ def test_cancel_needs_a_known_reason_and_words_for_other(salon, sim, code, text,
 
 
 def test_cancel_from_a_stale_screen_is_refused(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     seen = appointment.version
     assert cancel(appointment.id, seen, salon.other_agent, "duplicate").ok
 
@@ -130,7 +127,7 @@ def test_cancel_from_a_stale_screen_is_refused(salon, sim):
 
 
 def test_cancel_after_a_lost_create_answer_finds_and_cancels_the_booking_cal_com_made(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     sim.admin.set_faults(pathPrefix="/v2/bookings", hangAfterCommitSeconds=1.5, count=4)
     sync_appointment(appointment)  # create and lookup answers both lost: Cal.com booked, we do not know the uid
     sim.admin.clear_faults()

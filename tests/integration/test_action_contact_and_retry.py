@@ -10,15 +10,14 @@ from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import Customer, SyncStatus
-from tests.integration.test_action_support import (
+from tests.support.records import attempts, audits, state_of
+from tests.support.salon import (
+    TECHNICAL_FAILURES,
     active_bookings,
-    attempts,
-    audits,
     book_directly,
     failure_faults,
-    make_action_salon,
-    make_appointment,
-    state_of,
+    make_salon_appointment,
+    make_synced_salon,
 )
 
 ANONYMOUS = "anonymous_1712345678_ab12cd"
@@ -29,11 +28,11 @@ pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def _failed_for_contact(salon):
-    appointment = make_appointment(salon, synced=False, email=None, phone=ANONYMOUS)
+    appointment = make_salon_appointment(salon, synced=False, email=None, phone=ANONYMOUS)
     result = retry_sync(appointment.id, appointment.version, salon.agent)
     assert result.category is ErrorCategory.MISSING_CONTACT
     return result.appointment
@@ -96,7 +95,7 @@ def test_contact_edit_from_a_stale_screen_is_refused(salon, sim):
 
 
 def test_retry_refused_by_calcom_keeps_time_staff_and_uid_and_records_the_answer(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     book_directly(sim, salon.event_type_id, appointment.starts_at)
     before = state_of(appointment.id)
 
@@ -105,8 +104,8 @@ def test_retry_refused_by_calcom_keeps_time_staff_and_uid_and_records_the_answer
     assert not result.ok
     assert result.message.startswith("Cal.com refused: User either already has booking")
     after = state_of(appointment.id)
-    for key in ("starts_at", "ends_at", "staff_id", "calcom_booking_uid", "status"):
-        assert after[key] == before[key]
+    kept = ("starts_at", "ends_at", "staff_id", "calcom_booking_uid", "status", "email", "phone")
+    assert {key: after[key] for key in kept} == {key: before[key] for key in kept}
     assert (after["sync_status"], after["last_error_category"]) == (SyncStatus.FAILED, ErrorCategory.HOST_CONFLICT)
     assert "already has booking" in attempts(appointment.id)[-1].response_body
     [event] = audits(appointment.id, "sync")
@@ -114,21 +113,21 @@ def test_retry_refused_by_calcom_keeps_time_staff_and_uid_and_records_the_answer
     assert retry_would_repeat_failure(result.appointment)
 
 
-@pytest.mark.parametrize("kind", ["timeout", "rate_limited", "html502"])
+@pytest.mark.parametrize("kind", TECHNICAL_FAILURES)
 def test_retry_that_calcom_does_not_confirm_is_technical_and_never_warned_about(salon, sim, kind):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     failure_faults(sim, kind)
 
     result = retry_sync(appointment.id, appointment.version, salon.agent)
 
     assert not result.ok
-    assert result.appointment.calcom_booking_uid is None
+    assert (result.appointment.sync_status, result.appointment.calcom_booking_uid) == (SyncStatus.FAILED, None)
     assert not retry_would_repeat_failure(result.appointment)
     assert attempts(appointment.id)[0].succeeded is False
 
 
 def test_retry_of_a_synced_appointment_does_not_book_again(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
 
     result = retry_sync(appointment.id, appointment.version, salon.agent)
 

@@ -11,30 +11,28 @@ from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import SyncOperation, SyncStatus
-from tests.integration.test_action_support import (
+from tests.support import factories
+from tests.support.records import attempts, audits, state_of
+from tests.support.salon import (
     LENGTH,
-    OPEN_ALL_WEEK,
+    OPENING_HOURS,
     TECHNICAL_FAILURES,
     TIME_ZONE,
     active_bookings,
-    attempts,
-    audits,
     book_directly,
     booking,
     failure_faults,
-    make_action_salon,
-    make_appointment,
+    make_salon_appointment,
+    make_synced_salon,
     slot_start,
-    state_of,
 )
-from tests.support import factories
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def _round_robin_service(salon, sim):
@@ -50,7 +48,7 @@ def _round_robin_service(salon, sim):
 
 
 def test_options_list_other_active_staff_with_free_busy_and_the_same_person_twice(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     duplicate = factories.make_staff(salon.company, "Fabian S. (alt)", calcom_user_id=salon.staff.calcom_user_id)
     factories.map_event_type(salon.service, duplicate, salon.event_type_id)
     retired = factories.make_staff(salon.company, "Ex Kollegin", calcom_user_id=None)
@@ -71,7 +69,7 @@ def test_options_list_other_active_staff_with_free_busy_and_the_same_person_twic
 
 
 def test_reassign_without_a_booking_books_the_new_staff_and_moves_the_appointment(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
 
     result = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
 
@@ -87,7 +85,7 @@ def test_reassign_without_a_booking_books_the_new_staff_and_moves_the_appointmen
 
 
 def test_reassign_between_individual_types_books_the_new_one_first_then_cancels_the_old(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     old_uid = appointment.calcom_booking_uid
 
     result = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id, reason="Fabian krank")
@@ -127,7 +125,7 @@ def test_reassign_of_a_round_robin_booking_hands_the_same_uid_to_the_new_host(sa
 
 
 def test_reassign_to_a_colleague_cal_com_shows_busy_is_refused_before_any_write(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     book_directly(sim, salon.colleague_event_type_id, appointment.starts_at)
     before = state_of(appointment.id)
 
@@ -142,7 +140,7 @@ def test_reassign_to_a_colleague_cal_com_shows_busy_is_refused_before_any_write(
 
 @pytest.mark.parametrize("kind", TECHNICAL_FAILURES)
 def test_reassign_that_calcom_does_not_confirm_changes_nothing_locally(salon, sim, kind):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
     failure_faults(sim, kind)
 
@@ -158,7 +156,7 @@ def test_reassign_that_calcom_does_not_confirm_changes_nothing_locally(salon, si
 
 
 def test_when_the_old_booking_cannot_be_cancelled_the_new_one_is_kept_and_the_old_uid_is_named(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     old_uid = appointment.calcom_booking_uid
     failure_faults(sim, "html502", path_prefix=f"/v2/bookings/{old_uid}/cancel")
 
@@ -175,22 +173,27 @@ def test_when_the_old_booking_cannot_be_cancelled_the_new_one_is_kept_and_the_ol
     assert cancel.response_status == 502
 
 
-def test_reassign_refuses_staff_who_cannot_take_it_without_asking_calcom(salon, sim):
-    appointment = make_appointment(salon)
-    duplicate = factories.make_staff(salon.company, "Fabian S. (alt)", calcom_user_id=salon.staff.calcom_user_id)
-    factories.map_event_type(salon.service, duplicate, salon.event_type_id)
-    unmapped = factories.make_staff(salon.company, "Neu im Team", calcom_user_id=None)
-    sent = len(attempts(appointment.id))
+@pytest.mark.parametrize("who", ["the same person twice", "someone without an event type", "the current staff"])
+def test_reassign_refuses_staff_who_cannot_take_it_without_asking_calcom(salon, sim, who):
+    appointment = make_salon_appointment(salon)
+    if who == "the same person twice":
+        staff = factories.make_staff(salon.company, "Fabian S. (alt)", calcom_user_id=salon.staff.calcom_user_id)
+        factories.map_event_type(salon.service, staff, salon.event_type_id)
+    elif who == "someone without an event type":
+        staff = factories.make_staff(salon.company, "Neu im Team", calcom_user_id=None)
+    else:
+        staff = salon.staff
+    before, sent = state_of(appointment.id), len(attempts(appointment.id))
 
-    for staff in (duplicate, unmapped, salon.staff):
-        result = reassign(appointment.id, appointment.version, salon.agent, staff.id)
-        assert not result.ok and "staff_id" in result.field_errors
+    result = reassign(appointment.id, appointment.version, salon.agent, staff.id)
 
+    assert not result.ok and "staff_id" in result.field_errors
     assert len(attempts(appointment.id)) == sent
+    assert state_of(appointment.id) == before
 
 
 def test_reassign_from_a_stale_screen_names_the_sync_engine(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     seen = appointment.version
     sync_appointment(appointment)
 
@@ -200,13 +203,13 @@ def test_reassign_from_a_stale_screen_names_the_sync_engine(salon, sim):
 
 
 def test_off_the_slot_grid_whoever_is_shown_free_is_accepted_and_whoever_is_shown_busy_is_refused(salon, sim):
-    busy_host = sim.admin.create_user("Lena Busy", "lena@salon.test", time_zone=TIME_ZONE, working_hours=OPEN_ALL_WEEK)
+    busy_host = sim.admin.create_user("Lena Busy", "lena@salon.test", time_zone=TIME_ZONE, working_hours=OPENING_HOURS)
     busy_type = sim.admin.create_event_type("Dauerwelle bei Lena", "dauerwelle-lena", LENGTH, busy_host["id"])
     busy_staff = factories.make_staff(salon.company, "Lena Busy", calcom_user_id=busy_host["id"])
     factories.map_event_type(salon.service, busy_staff, busy_type["id"])
     off_grid = slot_start(2, time(9, 0))  # the grid is 06:00, 08:15, 10:30 …: 09:00 is between two slots
     book_directly(sim, busy_type["id"], slot_start(2, time(10, 30)))  # Lena is busy from 10:30, inside 09:00–11:15
-    appointment = make_appointment(salon, start=off_grid)
+    appointment = make_salon_appointment(salon, start=off_grid)
 
     shown = {option.staff.id: option.free for option in reassign_options(appointment)}
 

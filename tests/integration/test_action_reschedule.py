@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,19 +12,17 @@ from ops_ui.actions.retry import retry_sync
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.models import SyncOperation, SyncStatus
-from tests.integration.test_action_support import (
+from tests.support.records import attempts, audits, state_of
+from tests.support.salon import (
     TECHNICAL_FAILURES,
     TIME_ZONE,
     active_bookings,
-    attempts,
-    audits,
     book_directly,
     booking,
     failure_faults,
-    make_action_salon,
-    make_appointment,
+    make_salon_appointment,
+    make_synced_salon,
     slot_start,
-    state_of,
 )
 
 HOST_BUSY = "User either already has booking at this time or is not available"
@@ -35,11 +33,11 @@ pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def test_free_slots_come_from_calcom_in_the_company_zone_and_count_the_own_booking_as_free(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
 
     offer = free_slots(appointment, days=3)
 
@@ -57,22 +55,21 @@ def test_free_slots_come_from_calcom_in_the_company_zone_and_count_the_own_booki
     assert "bookingUidToReschedule=" + appointment.calcom_booking_uid in lookup.path
 
 
-def test_free_slots_for_a_past_appointment_start_today_and_leave_out_busy_times(salon, sim):
-    appointment = make_appointment(salon, start=slot_start(days_ahead=-3), synced=False)
+def test_free_slots_for_a_past_appointment_start_today_and_leave_out_busy_times(salon, sim, now):
+    appointment = make_salon_appointment(salon, start=slot_start(days_ahead=-3), synced=False)
     busy = slot_start(days_ahead=1, local=time(12, 45))
     book_directly(sim, salon.event_type_id, busy)
 
-    offer = free_slots(appointment, days=2)
+    offer = free_slots(appointment, days=2, now=now)
 
-    today = datetime.now(ZoneInfo(TIME_ZONE)).date()
-    assert offer.first_day == today
-    assert all(slot > datetime.now(UTC) for slot in offer.slots)
+    assert offer.first_day == now.astimezone(ZoneInfo(TIME_ZONE)).date()
+    assert all(slot > now for slot in offer.slots)
     assert busy not in offer.slots
     assert slot_start(days_ahead=1, local=time(15)) in offer.slots
 
 
 def test_reschedule_records_the_new_uid_and_calcom_cancels_the_old_one(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     old_uid, version = appointment.calcom_booking_uid, appointment.version
     new_start = slot_start(days_ahead=3, local=time(8, 15))
 
@@ -98,7 +95,7 @@ def test_reschedule_records_the_new_uid_and_calcom_cancels_the_old_one(salon, si
 
 
 def test_reschedule_of_a_failed_sync_books_the_new_time_and_clears_the_error(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     book_directly(sim, salon.event_type_id, appointment.starts_at)
     retry_sync(appointment.id, appointment.version, salon.agent)
     failed = state_of(appointment.id)
@@ -116,7 +113,7 @@ def test_reschedule_of_a_failed_sync_books_the_new_time_and_clears_the_error(sal
 
 
 def test_reschedule_onto_a_busy_time_changes_nothing_locally_and_keeps_calcoms_answer(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     busy = slot_start(days_ahead=3)
     book_directly(sim, salon.event_type_id, busy)
     before = state_of(appointment.id)
@@ -137,7 +134,7 @@ def test_reschedule_onto_a_busy_time_changes_nothing_locally_and_keeps_calcoms_a
 
 @pytest.mark.parametrize("kind", TECHNICAL_FAILURES)
 def test_reschedule_that_calcom_does_not_confirm_changes_nothing_locally(salon, sim, kind):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
     failure_faults(sim, kind)
 
@@ -157,7 +154,7 @@ def test_reschedule_that_calcom_does_not_confirm_changes_nothing_locally(salon, 
 
 
 def test_reschedule_whose_answer_was_lost_finds_the_new_booking_through_the_old_one(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     sim.admin.set_faults(method="POST", hangAfterCommitSeconds=1.0, count=1)
 
     result = reschedule(appointment.id, appointment.version, salon.agent, slot_start(days_ahead=4))
@@ -168,11 +165,11 @@ def test_reschedule_whose_answer_was_lost_finds_the_new_booking_through_the_old_
     assert result.appointment.starts_at == slot_start(days_ahead=4)
 
 
-def test_reschedule_into_the_past_is_refused_without_asking_calcom(salon, sim):
-    appointment = make_appointment(salon)
+def test_reschedule_into_the_past_is_refused_without_asking_calcom(salon, sim, now):
+    appointment = make_salon_appointment(salon)
     before, sent = state_of(appointment.id), len(attempts(appointment.id))
 
-    result = reschedule(appointment.id, appointment.version, salon.agent, datetime.now(UTC) - timedelta(hours=2))
+    result = reschedule(appointment.id, appointment.version, salon.agent, now - timedelta(hours=2), now=now)
 
     assert not result.ok
     assert "new_start" in result.field_errors
@@ -181,7 +178,7 @@ def test_reschedule_into_the_past_is_refused_without_asking_calcom(salon, sim):
 
 
 def test_reschedule_from_a_stale_screen_names_who_changed_it(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     seen = appointment.version
     assert reschedule(appointment.id, seen, salon.other_agent, slot_start(days_ahead=3)).ok
 

@@ -25,8 +25,8 @@ from tests.support.factories import (
 )
 
 
-def test_csrf_protection_is_on_in_these_tests(app: Flask) -> None:
-    assert app.config.get("WTF_CSRF_ENABLED", True) is True
+def test_csrf_protection_is_on_in_the_app_that_serves_these_tests(client: FlaskClient) -> None:
+    assert client.application.config.get("WTF_CSRF_ENABLED", True) is True
 
 
 def test_login_with_right_password_lands_on_the_review_board(client: FlaskClient) -> None:
@@ -43,7 +43,7 @@ def test_login_ignores_case_of_the_email(client: FlaskClient) -> None:
     token = csrf_token(client)
     response = client.post("/login", data={"email": "CASE@SyncDesk.test", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
-    assert user.id
+    assert user.name in client.get("/review").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

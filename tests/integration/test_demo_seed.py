@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -20,15 +19,15 @@ pytestmark = pytest.mark.calcom_simulator
 
 
 @pytest.fixture
-def seeded(app, sim):
-    return seed_demo(sim.admin, reset=False, is_production=False)
+def seeded(app, sim, now):
+    return seed_demo(sim.admin, reset=False, is_production=False, now=now)
 
 
 def _failed() -> list[Appointment]:
     return list(db.session.scalars(select(Appointment).where(Appointment.sync_status == SyncStatus.FAILED)))
 
 
-def test_demo_has_the_salon_and_the_situations_from_the_field(seeded, sim):
+def test_demo_has_the_salon_and_the_situations_from_the_field(seeded, sim, now):
     staff_names = Counter(db.session.scalars(select(Staff.name)))
     assert len(staff_names) >= 4 and staff_names["Fabian Spitzer"] == 2
     perm = db.session.scalars(select(Service).where(Service.name == "Dauerwelle")).one()
@@ -42,7 +41,6 @@ def test_demo_has_the_salon_and_the_situations_from_the_field(seeded, sim):
     assert categories[ErrorCategory.HOST_CONFLICT] == 3
     assert categories[ErrorCategory.MISSING_CONTACT] == 1
     assert categories[ErrorCategory.NO_STAFF] == 2
-    now = datetime.now(UTC)
     assert sum(appointment.starts_at < now for appointment in failed) == 12
     assert (
         db.session.scalar(select(func.count(Appointment.id)).where(Appointment.sync_status == SyncStatus.PENDING)) == 2
@@ -85,8 +83,8 @@ def test_seeding_refuses_in_production(app, sim):
     assert db.session.scalar(select(func.count(Appointment.id))) == 0
 
 
-def test_reset_rebuilds_the_same_demo_without_duplicates(seeded, sim):
-    again = seed_demo(sim.admin, reset=True, is_production=False)
+def test_reset_rebuilds_the_same_demo_without_duplicates(seeded, sim, now):
+    again = seed_demo(sim.admin, reset=True, is_production=False, now=now)
 
     assert again.appointments == seeded.appointments
     assert db.session.scalar(select(func.count(Staff.id))) == 5

@@ -14,10 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from ops_ui import create_app
+from ops_ui import create_app, queue_rules
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.health import views
+from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
@@ -261,30 +262,44 @@ def test_every_headline_figure_counts_exactly_its_definition(app: Flask, client:
     assert data["generated_at"] == NOW.isoformat()
 
 
-def test_each_headline_links_to_the_board_filtered_to_its_appointments(app: Flask, client: FlaskClient) -> None:
+SINCE = ["2026-11-20"]
+"""The day of the earliest failed start, which has passed: the board then shows past starts."""
+
+
+@pytest.mark.parametrize(
+    ("key", "query", "value"),
+    [
+        ("failed", {"sync_status": ["failed"], "from": SINCE}, "5"),
+        ("pending", {"sync_status": ["pending"]}, "4"),
+        ("stuck", {"sync_status": ["stuck"]}, "2"),
+        ("critical", {"sync_status": ["failed"], "critical": ["1"]}, "2"),
+        ("manual-review", {"sync_status": ["failed"], "kind": ["business"], "from": SINCE}, "3"),
+        ("technical", {"sync_status": ["failed"], "kind": ["technical"], "from": SINCE}, "2"),
+        ("ancient", {"sync_status": ["failed"], "ancient": ["1"]}, "3"),
+    ],
+)
+def test_each_headline_links_to_the_board_filtered_to_its_appointments(
+    app: Flask, client: FlaskClient, key: str, query: dict[str, list[str]], value: str
+) -> None:
     build_salon()
     login(client, _manager())
     page = client.get("/health").get_data(as_text=True)
 
-    since = ["2026-11-20"]  # the day of the earliest failed start, which has passed: the board then shows past starts
-    expected = {
-        "failed": ({"sync_status": ["failed"], "from": since}, "5"),
-        "pending": ({"sync_status": ["pending"]}, "4"),
-        "stuck": ({"sync_status": ["stuck"]}, "2"),
-        "critical": ({"sync_status": ["failed"], "critical": ["1"]}, "2"),
-        "manual-review": ({"sync_status": ["failed"], "kind": ["business"], "from": since}, "3"),
-        "technical": ({"sync_status": ["failed"], "kind": ["technical"], "from": since}, "2"),
-        "ancient": ({"sync_status": ["failed"], "ancient": ["1"]}, "3"),
-    }
-    for key, (query, value) in expected.items():
-        href, shown = _tile(page, key)
-        assert _query(href) == query, key
-        assert shown == value, key
-    href, shown = _tile(page, "recent-success")
-    assert (href, shown) == ("/health/recent", "66.67 %")
+    href, shown = _tile(page, key)
+
+    assert (_query(href), shown) == (query, value)
+
+
+def test_success_rate_and_desync_link_to_their_lists_and_every_figure_says_what_it_counts(
+    app: Flask, client: FlaskClient
+) -> None:
+    build_salon()
+    login(client, _manager())
+    page = client.get("/health").get_data(as_text=True)
+
+    assert _tile(page, "recent-success") == ("/health/recent", "66.67 %")
     assert "2/3 synced" in page
-    href, shown = _tile(page, "desync")
-    assert (href, shown) == ("/health/desync", "1")
+    assert _tile(page, "desync") == ("/health/desync", "1")
     assert "1 already past their start" in page
     # Every figure carries its definition as visible help text and as a tooltip.
     assert page.count('class="health-tile-help"') == 10
@@ -308,8 +323,7 @@ def test_breakdowns_count_failed_by_category_staff_and_service_with_board_links(
     }
     assert [row["kind"] for row in data["by_category"]] == ["business"] * 3 + ["technical"] * 2
     conflict = next(row for row in data["by_category"] if row["key"] == "HOST_CONFLICT")
-    since = ["2026-11-20"]
-    assert _query(conflict["link"]) == {"sync_status": ["failed"], "category": ["HOST_CONFLICT"], "from": since}
+    assert _query(conflict["link"]) == {"sync_status": ["failed"], "category": ["HOST_CONFLICT"], "from": SINCE}
 
     assert [(row["label"], row["count"]) for row in data["by_staff"]] == [
         ("Fabian Spitzer", 3),
@@ -319,7 +333,7 @@ def test_breakdowns_count_failed_by_category_staff_and_service_with_board_links(
     assert _query(data["by_staff"][0]["link"]) == {
         "sync_status": ["failed"],
         "staff": [str(salon.fabian.id)],
-        "from": since,
+        "from": SINCE,
     }
     assert data["by_staff"][2]["link"] is None
 
@@ -327,7 +341,7 @@ def test_breakdowns_count_failed_by_category_staff_and_service_with_board_links(
     assert _query(data["by_service"][1]["link"]) == {
         "sync_status": ["failed"],
         "service": [str(salon.perm.id)],
-        "from": since,
+        "from": SINCE,
     }
 
     page = client.get("/health").get_data(as_text=True)
@@ -335,30 +349,46 @@ def test_breakdowns_count_failed_by_category_staff_and_service_with_board_links(
     assert 'href="/review?sync_status=failed&amp;category=TIMEOUT&amp;from=2026-11-20">1</a>' in page
 
 
-def test_every_link_makes_the_board_list_exactly_the_counted_appointments(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("figure", "names"),
+    [
+        ("failed", {"conflict", "invalid", "timeout", "past", "no_staff"}),
+        ("pending", {"fresh", "forgotten", "retry_later", "retry_overdue"}),
+        ("stuck", {"forgotten", "retry_overdue"}),
+        ("critical", {"conflict", "invalid"}),
+        ("manual_review", {"conflict", "invalid", "past"}),
+        ("technical", {"timeout", "no_staff"}),
+        ("ancient", {"invalid", "past", "no_staff"}),
+        ("past", {"past"}),
+    ],
+)
+def test_every_link_makes_the_board_list_exactly_the_counted_appointments(
+    app: Flask, client: FlaskClient, figure: str, names: set[str]
+) -> None:
     """Follows each figure's link through the board's own filter parsing and query, at the dashboard's moment."""
     salon = build_salon()
     user = _manager()
     login(client, user)
     data = client.get("/health.json").get_json()
-    ids = {name: appointment.id for name, appointment in salon.appointments.items()}
-    expected = {
-        "failed": {"conflict", "invalid", "timeout", "past", "no_staff"},
-        "pending": {"fresh", "forgotten", "retry_later", "retry_overdue"},
-        "stuck": {"forgotten", "retry_overdue"},
-        "critical": {"conflict", "invalid"},
-        "manual_review": {"conflict", "invalid", "past"},
-        "technical": {"timeout", "no_staff"},
-        "ancient": {"invalid", "past", "no_staff"},
-        "past": {"past"},
+
+    assert data[figure]["count"] == len(names)
+    assert _board_ids(user, data[figure]["link"]) == {salon.appointments[name].id for name in names}
+
+
+@pytest.mark.parametrize("dimension", ["by_category", "by_staff", "by_service"])
+def test_every_breakdown_link_makes_the_board_list_as_many_appointments_as_counted(
+    app: Flask, client: FlaskClient, dimension: str
+) -> None:
+    build_salon()
+    user = _manager()
+    login(client, user)
+    rows = client.get("/health.json").get_json()[dimension]
+
+    linked = [row for row in rows if row["link"]]
+    assert linked, "no breakdown row has a link"
+    assert {row["label"]: len(_board_ids(user, row["link"])) for row in linked} == {
+        row["label"]: row["count"] for row in linked
     }
-    for figure, names in expected.items():
-        assert data[figure]["count"] == len(names), figure
-        assert _board_ids(user, data[figure]["link"]) == {ids[name] for name in names}, figure
-    for dimension in ("by_category", "by_staff", "by_service"):
-        for row in data[dimension]:
-            if row["link"]:
-                assert len(_board_ids(user, row["link"])) == row["count"], (dimension, row["label"])
 
 
 def _board_ids(user: Any, link: str) -> set[int]:
@@ -465,11 +495,11 @@ def test_trend_table_and_chart_show_the_last_30_days(app: Flask, client: FlaskCl
     assert '<time datetime="2026-11-20">2026-11-20</time></th>\n            <td class="num">1</td>' in page
 
 
-def test_health_pages_need_a_session(client: FlaskClient) -> None:
-    for path in ("/health", "/health.json", "/health/desync", "/health/recent"):
-        response = client.get(path)
-        assert response.status_code == 302, path
-        assert urlsplit(response.headers["Location"]).path == "/login"
+@pytest.mark.parametrize("path", ["/health", "/health.json", "/health/desync", "/health/recent"])
+def test_health_pages_need_a_session(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/login"
 
 
 def test_healthz_answers_without_login_when_the_database_does(client: FlaskClient) -> None:
@@ -495,33 +525,49 @@ def test_empty_database_shows_dashes_not_errors(app: Flask, client: FlaskClient)
     assert "No failed appointments." in page
 
 
-def test_dashboard_and_board_read_one_definition_of_stuck_critical_and_ancient(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Change the rules in their one place: each figure and the board rows behind its link move together."""
-    from ops_ui import queue_rules
-    from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS
-
+@pytest.fixture
+def moved_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stuck, critical and ancient rules changed in their one place, ``ops_ui.queue_rules``."""
     monkeypatch.setattr(queue_rules, "STUCK_AFTER", timedelta(minutes=5))
     monkeypatch.setattr(queue_rules, "CRITICAL_WINDOW", timedelta(hours=12))
     monkeypatch.setattr(queue_rules, "ANCIENT_AFTER", timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("figure", "names"),
+    [
+        ("stuck", {"fresh", "forgotten", "retry_overdue"}),
+        ("critical", {"conflict"}),
+        ("ancient", {"invalid", "timeout", "past", "no_staff"}),
+    ],
+)
+def test_dashboard_and_board_read_one_definition_of_stuck_critical_and_ancient(
+    app: Flask, client: FlaskClient, moved_rules: None, figure: str, names: set[str]
+) -> None:
+    """Change the rules in their one place: each figure and the board rows behind its link move together."""
     salon = build_salon()
     user = _manager()
     login(client, user)
     data = client.get("/health.json").get_json()
-    ids = {name: appointment.id for name, appointment in salon.appointments.items()}
 
-    expected = {
-        "stuck": {"fresh", "forgotten", "retry_overdue"},
-        "critical": {"conflict"},
-        "ancient": {"invalid", "timeout", "past", "no_staff"},
-    }
-    for figure, names in expected.items():
-        assert data[figure]["count"] == len(names), figure
-        assert _board_ids(user, data[figure]["link"]) == {ids[name] for name in names}, figure
+    assert data[figure]["count"] == len(names)
+    assert _board_ids(user, data[figure]["link"]) == {salon.appointments[name].id for name in names}
+
+
+def test_every_headline_count_has_a_board_filter() -> None:
     assert set(HEADLINE_COUNTS) == set(BOARD_FILTERS)
-    for figure in HEADLINE_COUNTS:
-        assert data[figure]["count"] == len(_board_ids(user, data[figure]["link"])), figure
+
+
+@pytest.mark.parametrize("figure", HEADLINE_COUNTS)
+def test_with_the_rules_moved_every_headline_count_is_what_its_link_lists(
+    app: Flask, client: FlaskClient, moved_rules: None, figure: str
+) -> None:
+    build_salon()
+    user = _manager()
+    login(client, user)
+    data = client.get("/health.json").get_json()
+
+    assert data[figure]["count"] == len(_board_ids(user, data[figure]["link"]))
 
 
 def test_every_public_endpoint_named_in_the_allow_list_exists(app: Flask) -> None:

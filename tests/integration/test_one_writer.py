@@ -33,14 +33,8 @@ from ops_ui import create_app
 from ops_ui.engine.writes import METADATA_KEY
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncStatus, User
-from tests.integration.test_action_support import (
-    ActionSalon,
-    make_action_salon,
-    make_appointment,
-    mark_failed,
-    slot_start,
-)
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
+from tests.support.salon import Salon, make_salon_appointment, make_synced_salon, mark_failed, slot_start
 
 ROUNDS = 50
 """Rounds per pair, each on a fresh appointment (on a day of its own, so every slot asked for is free)."""
@@ -112,15 +106,15 @@ class Move:
 
 
 @pytest.fixture
-def salon(app: Flask, sim: Any) -> ActionSalon:
+def salon(app: Flask, sim: Any) -> Salon:
     # 250 rounds of syncs, writes and look-ups go far past Cal.com's 120 requests a minute; throttling is tested
     # elsewhere and would only turn rounds into "Cal.com refused" here.
     sim.admin.set_rate_limit(limit=1_000_000)
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 @pytest.fixture
-def agents(salon: ActionSalon, app_config: dict[str, object]) -> Iterator[tuple[Agent, Agent]]:
+def agents(salon: Salon, app_config: dict[str, object]) -> Iterator[tuple[Agent, Agent]]:
     servers: list[Flask] = []
     signed_in = []
     for user in (salon.agent, salon.other_agent):
@@ -138,7 +132,7 @@ def agents(salon: ActionSalon, app_config: dict[str, object]) -> Iterator[tuple[
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda pair: pair.id)
 def test_two_agents_acting_at_once_get_one_200_and_one_409_and_calcom_keeps_at_most_one_live_booking(
-    salon: ActionSalon, sim: Any, agents: tuple[Agent, Agent], pair: Pair
+    salon: Salon, sim: Any, agents: tuple[Agent, Agent], pair: Pair
 ) -> None:
     outcomes: Counter[str] = Counter()
     broken: Counter[str] = Counter()
@@ -178,9 +172,9 @@ class Finding(NamedTuple):
     detail: str
 
 
-def _fresh_appointment(salon: ActionSalon, days_ahead: int, *, synced: bool) -> dict[str, Any]:
+def _fresh_appointment(salon: Salon, days_ahead: int, *, synced: bool) -> dict[str, Any]:
     """A new appointment at 10:30 on its own day: synced to Cal.com, or with a failed sync and no booking."""
-    row = make_appointment(salon, start=slot_start(days_ahead, ORIGINAL), synced=synced)
+    row = make_salon_appointment(salon, start=slot_start(days_ahead, ORIGINAL), synced=synced)
     if not synced:
         mark_failed(row)
     seen = {
@@ -195,7 +189,7 @@ def _fresh_appointment(salon: ActionSalon, days_ahead: int, *, synced: bool) -> 
     return seen
 
 
-def _move(action: str, agent: Agent, appointment: dict[str, Any], salon: ActionSalon, move_to: time) -> Move:
+def _move(action: str, agent: Agent, appointment: dict[str, Any], salon: Salon, move_to: time) -> Move:
     path = f"/review/{appointment['id']}/{action}"
     data: dict[str, Any] = {"version": appointment["version"]}
     if action == "reschedule":
@@ -242,7 +236,7 @@ def _judge(
     seen: dict[str, Any],
     moves: tuple[Move, Move],
     answers: list[tuple[int, str]],
-    salon: ActionSalon,
+    salon: Salon,
     sim: Any,
     pair: Pair,
 ) -> tuple[str, list[Finding]]:
@@ -276,7 +270,7 @@ def _judge(
     return f"200+409 ({winner.action} won, 409 {kind})", findings
 
 
-def _local_problems(row: Appointment, seen: dict[str, Any], winner: Move, salon: ActionSalon) -> list[Finding]:
+def _local_problems(row: Appointment, seen: dict[str, Any], winner: Move, salon: Salon) -> list[Finding]:
     found = []
     if row.claim_token is not None or row.claimed_by is not None:
         found.append(Finding("claim left", f"claim still held by {row.claimed_by}"))
@@ -319,7 +313,7 @@ def _audit_problems(row: Appointment, winner: Move) -> list[Finding]:
 
 
 def _calcom_problems(
-    row: Appointment, seen: dict[str, Any], winner: Move, sim: Any, salon: ActionSalon, pair: Pair
+    row: Appointment, seen: dict[str, Any], winner: Move, sim: Any, salon: Salon, pair: Pair
 ) -> list[Finding]:
     found = []
     ours = _bookings_of(sim, seen["id"])

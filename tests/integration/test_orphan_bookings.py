@@ -12,23 +12,16 @@ from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
 from ops_ui.engine.writes import METADATA_KEY
 from ops_ui.models import Appointment
-from tests.integration.test_action_support import (
-    TIME_ZONE,
-    active_bookings,
-    audits,
-    make_action_salon,
-    make_appointment,
-    slot_start,
-    state_of,
-)
 from tests.support.auth import csrf_token_in, login
+from tests.support.records import audits, state_of
+from tests.support.salon import TIME_ZONE, active_bookings, make_salon_appointment, make_synced_salon, slot_start
 
 pytestmark = pytest.mark.calcom_simulator(timeout=1.0)
 
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def _orphan_for(sim: Any, appointment: Appointment, event_type_id: int) -> str:
@@ -46,7 +39,7 @@ def _orphan_for(sim: Any, appointment: Appointment, event_type_id: int) -> str:
 
 
 def test_detail_page_marks_the_kept_booking_and_offers_to_cancel_the_orphan(client: FlaskClient, salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     orphan = _orphan_for(sim, appointment, salon.event_type_id)
     login(client, salon.agent)
 
@@ -73,7 +66,7 @@ def test_detail_page_marks_the_kept_booking_and_offers_to_cancel_the_orphan(clie
 
 
 def test_the_kept_booking_is_never_cancelled_as_an_orphan(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     before = state_of(appointment.id)
 
     result = cancel_orphan(appointment.id, appointment.version, salon.agent, appointment.calcom_booking_uid)
@@ -84,7 +77,7 @@ def test_the_kept_booking_is_never_cancelled_as_an_orphan(salon, sim):
 
 
 def test_a_booking_that_is_not_ours_is_not_cancelled(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     stranger = (
         CalcomClient(sim.base_url, sim.api_key)
         .create_booking(

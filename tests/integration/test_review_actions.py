@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,14 +14,13 @@ from flask.testing import FlaskClient
 
 from ops_ui.actions.contact import update_contact
 from ops_ui.calcom.categories import ErrorCategory
-from ops_ui.calcom.client import CalcomClient
-from ops_ui.calcom.types import Attendee
 from ops_ui.engine.booking import sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, Role, SyncAttempt, SyncStatus, User
-from tests.support import factories
+from tests.support import factories, records
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
-from tests.support.salon import Salon, make_synced_salon
+from tests.support.records import state_of
+from tests.support.salon import Salon, active_bookings, book_directly, make_synced_salon, slot_start
 
 ZONE = ZoneInfo("Europe/Berlin")
 
@@ -36,10 +35,7 @@ def salon(app, sim) -> Salon:
 
 @pytest.fixture
 def agent(salon: Salon) -> User:
-    user = factories.make_user(Role.AGENT, company=salon.company)
-    user.name = "Alex Agent"
-    db.session.commit()
-    return user
+    return salon.agent
 
 
 @pytest.fixture
@@ -59,57 +55,25 @@ def htmx(client: FlaskClient, agent: User) -> Any:
     return Htmx()
 
 
-def _start(days_ahead: int = 2, local: time = time(10, 30)) -> datetime:
-    """On the simulator's slot grid (06:00 + n × 135 min), in UTC."""
-    day = datetime.now(ZONE).date() + timedelta(days=days_ahead)
-    return datetime.combine(day, local, ZONE).astimezone(UTC)
-
-
-def _book_directly(sim: Any, event_type_id: int, start: datetime) -> str:
-    attendee = Attendee(name="Walk-in", time_zone="Europe/Berlin", email="walkin@kunden-mail.de")
-    return (
-        CalcomClient(sim.base_url, sim.api_key)
-        .create_booking(event_type_id=event_type_id, start=start, attendee=attendee)
-        .uid
-    )
-
-
 def _conflicted(salon: Salon, sim: Any, start: datetime | None = None, **customer: Any) -> Appointment:
     """A host conflict as in the field: the host's time was taken in Cal.com, so the sync failed."""
-    start = start or _start()
-    _book_directly(sim, salon.event_type_id, start)
+    start = start or slot_start()
+    book_directly(sim, salon.event_type_id, start, name="Walk-in")
     appointment = factories.make_appointment(
         factories.make_customer(salon.company, **customer), salon.service, salon.staff, start
     )
     assert not sync_appointment(appointment).synced
-    return _fresh(appointment.id)
+    return records.fresh(appointment.id)
 
 
 def _technical_failure(salon: Salon, sim: Any) -> Appointment:
     appointment = factories.make_appointment(
-        factories.make_customer(salon.company), salon.service, salon.staff, _start(3)
+        factories.make_customer(salon.company), salon.service, salon.staff, slot_start(3)
     )
     sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", status=500, count=1)
     assert not sync_appointment(appointment).synced
     sim.admin.clear_faults()
-    return _fresh(appointment.id)
-
-
-def _fresh(appointment_id: int) -> Appointment:
-    return db.session.get(Appointment, appointment_id, populate_existing=True)
-
-
-def _state(appointment_id: int) -> dict[str, Any]:
-    row = _fresh(appointment_id)
-    customer = row.customer
-    return {
-        name: getattr(row, name)
-        for name in ("status", "sync_status", "starts_at", "staff_id", "calcom_booking_uid", "version")
-    } | {"email": customer.email, "phone": customer.phone}
-
-
-def _live(sim: Any) -> list[dict[str, Any]]:
-    return [booking for booking in sim.admin.bookings() if booking["status"] != "cancelled"]
+    return records.fresh(appointment.id)
 
 
 def _events(response) -> dict[str, Any]:
@@ -127,6 +91,13 @@ def _row_of(body: str, appointment: Appointment) -> str:
     return body[start : body.index("</tbody>", start)]
 
 
+def _retry_button(row: str) -> str:
+    """The row's "Retry sync" button; fails when the row has none."""
+    match = re.search(r'<button\b[^>]*hx-post="/review/\d+/retry"[^>]*>\s*Retry sync</button>', row)
+    assert match, row
+    return match.group(0)
+
+
 # --- retry ---------------------------------------------------------------------------------------------------------
 
 
@@ -141,9 +112,9 @@ def test_retry_that_succeeds_shows_the_row_synced_triggers_review_changed_and_a_
     assert ">Synced</span>" in _row_of(body, appointment)
     assert "Retry sync" not in _row_of(body, appointment)
     assert _toast(body).startswith("status: Synced: Cal.com booking")
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert fresh.sync_status is SyncStatus.SYNCED
-    assert [booking["uid"] for booking in _live(sim)] == [fresh.calcom_booking_uid]
+    assert [booking["uid"] for booking in active_bookings(sim)] == [fresh.calcom_booking_uid]
 
 
 @pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}, {"html502": True}])
@@ -157,41 +128,40 @@ def test_retry_while_calcom_is_down_shows_the_new_error_in_the_row_never_a_500(h
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert _toast(body).startswith("alert: Cal.com")
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert fresh.sync_status is SyncStatus.FAILED
     assert fresh.attempt_count == attempts_before + 1
     assert fresh.calcom_booking_uid is None
     assert "Retry sync" in _row_of(body, appointment)
-    assert not [booking for booking in _live(sim) if booking["metadata"]]
+    assert not [booking for booking in active_bookings(sim) if booking["metadata"]]
 
 
 def test_retry_of_an_unchanged_business_failure_asks_for_confirmation_then_retries(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
     body = htmx.get("/review").get_data(as_text=True)
     row = _row_of(body, appointment)
-    assert 'hx-confirm="The last error needs a person; retrying unchanged input will fail the same way' in row
+    button = _retry_button(row)
+    assert 'hx-confirm="The last error needs a person; retrying unchanged input will fail the same way' in button
     assert 'name="force"' not in row  # the confirm dialog is the whole warning; the server reads no flag
 
     response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
 
     assert response.status_code == 200
     assert "alert: Cal.com refused" in _toast(response.get_data(as_text=True))
-    assert _fresh(appointment.id).last_error_category is ErrorCategory.HOST_CONFLICT
+    assert records.fresh(appointment.id).last_error_category is ErrorCategory.HOST_CONFLICT
 
 
 def test_technical_failure_retry_does_not_warn(htmx, salon, sim):
     appointment = _technical_failure(salon, sim)
-    assert "hx-confirm" not in _row_of(htmx.get("/review").get_data(as_text=True), appointment).split("Reschedule")[0]
+    button = _retry_button(_row_of(htmx.get("/review").get_data(as_text=True), appointment))
+    assert "hx-confirm" not in button
 
 
 def test_stale_version_answers_409_naming_who_changed_it_with_the_fresh_row(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
-    other = factories.make_user(Role.AGENT, company=salon.company)
-    other.name = "Olga Other"
-    db.session.commit()
     seen_version = appointment.version
-    assert update_contact(appointment.id, seen_version, other, "neu@kunden-mail.de", None).ok
-    before = _state(appointment.id)
+    assert update_contact(appointment.id, seen_version, salon.other_agent, "neu@kunden-mail.de", None).ok
+    before = state_of(appointment.id)
 
     response = htmx.post(f"/review/{appointment.id}/retry", version=seen_version)
 
@@ -201,7 +171,7 @@ def test_stale_version_answers_409_naming_who_changed_it_with_the_fresh_row(htmx
     assert "here is the current state" in body
     assert f'name="version" value="{before["version"]}"' in _row_of(body, appointment)
     assert "neu@kunden-mail.de" in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 # --- reschedule ----------------------------------------------------------------------------------------------------
@@ -222,18 +192,18 @@ def test_reschedule_panel_lists_free_slots_by_day_and_moving_there_resolves_the_
 
     assert response.status_code == 200
     assert "review-changed" in _events(response)
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert fresh.sync_status is SyncStatus.SYNCED
     assert fresh.starts_at == datetime.fromisoformat(target).astimezone(UTC)
-    ours = [booking for booking in _live(sim) if booking["uid"] == fresh.calcom_booking_uid]
+    ours = [booking for booking in active_bookings(sim) if booking["uid"] == fresh.calcom_booking_uid]
     assert len(ours) == 1
 
 
 def test_reschedule_refused_by_calcom_keeps_the_panel_open_with_why_and_changes_nothing(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
-    taken = _start(2, time(12, 45))
-    _book_directly(sim, salon.event_type_id, taken)
-    before = _state(appointment.id)
+    taken = slot_start(2, time(12, 45))
+    book_directly(sim, salon.event_type_id, taken)
+    before = state_of(appointment.id)
 
     response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version, start=taken.isoformat())
 
@@ -241,22 +211,22 @@ def test_reschedule_refused_by_calcom_keeps_the_panel_open_with_why_and_changes_
     assert response.status_code == 200
     assert "Cal.com refused: " in body
     assert 'class="panel-row"' in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 @pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}])
 def test_reschedule_while_calcom_is_slow_or_throttling_changes_nothing(htmx, salon, sim, fault):
     appointment = _conflicted(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", count=1, **fault)
 
     response = htmx.post(
-        f"/review/{appointment.id}/reschedule", version=appointment.version, start=_start(4).isoformat()
+        f"/review/{appointment.id}/reschedule", version=appointment.version, start=slot_start(4).isoformat()
     )
 
     assert response.status_code == 200
     assert "alert: Cal.com" in _toast(response.get_data(as_text=True))
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 def test_reschedule_without_a_start_is_a_422_panel(htmx, salon, sim):
@@ -280,13 +250,13 @@ def test_reassign_panel_marks_the_colleague_free_and_reassigning_books_them(htmx
 
     assert response.status_code == 200
     assert "status: Reassigned to Mia Wagner" in _toast(response.get_data(as_text=True))
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert (fresh.staff_id, fresh.sync_status) == (salon.colleague.id, SyncStatus.SYNCED)
 
 
 def test_reassign_panel_offers_no_button_for_a_colleague_cal_com_shows_busy(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
-    _book_directly(sim, salon.colleague_event_type_id, appointment.starts_at)
+    book_directly(sim, salon.colleague_event_type_id, appointment.starts_at)
 
     body = htmx.get(f"/review/{appointment.id}/reassign").get_data(as_text=True)
 
@@ -298,24 +268,24 @@ def test_reassign_panel_offers_no_button_for_a_colleague_cal_com_shows_busy(htmx
 def test_reassign_to_someone_of_another_company_is_a_422(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
     stranger = factories.make_staff(factories.make_company("Elsewhere"), "Stranger")
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     response = htmx.post(f"/review/{appointment.id}/reassign", version=appointment.version, staff_id=stranger.id)
     assert response.status_code == 422
     assert "Choose a staff member of this company." in response.get_data(as_text=True)
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 # --- cancel --------------------------------------------------------------------------------------------------------
 
 
 def test_cancel_needs_a_reason_then_cancels_in_calcom_and_locally(htmx, salon, sim):
-    start = _start(5)
+    start = slot_start(5)
     appointment = factories.make_appointment(factories.make_customer(salon.company), salon.service, salon.staff, start)
     assert sync_appointment(appointment).synced
-    appointment = _fresh(appointment.id)
+    appointment = records.fresh(appointment.id)
     appointment.sync_status = SyncStatus.FAILED  # e.g. a later reschedule failed; the booking is still live
     db.session.commit()
-    appointment = _fresh(appointment.id)
+    appointment = records.fresh(appointment.id)
 
     panel = htmx.get(f"/review/{appointment.id}/cancel").get_data(as_text=True)
     assert "hx-confirm=" in panel
@@ -325,26 +295,26 @@ def test_cancel_needs_a_reason_then_cancels_in_calcom_and_locally(htmx, salon, s
     other = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="other")
     assert other.status_code == 422
     assert "Describe the reason in a few words." in other.get_data(as_text=True)
-    assert _fresh(appointment.id).status is AppointmentStatus.SCHEDULED
+    assert records.fresh(appointment.id).status is AppointmentStatus.SCHEDULED
 
     response = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="duplicate")
 
     assert response.status_code == 200
     assert ">Cancelled</span>" in response.get_data(as_text=True)
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert (fresh.status, fresh.cancellation_reason) == (AppointmentStatus.CANCELLED, "duplicate")
     assert [b["status"] for b in sim.admin.bookings() if b["uid"] == appointment.calcom_booking_uid] == ["cancelled"]
 
 
 def test_cancel_while_calcom_fails_keeps_the_appointment(htmx, salon, sim):
     appointment = factories.make_appointment(
-        factories.make_customer(salon.company), salon.service, salon.staff, _start(5)
+        factories.make_customer(salon.company), salon.service, salon.staff, slot_start(5)
     )
     assert sync_appointment(appointment).synced
-    appointment = _fresh(appointment.id)
+    appointment = records.fresh(appointment.id)
     appointment.sync_status = SyncStatus.FAILED
     db.session.commit()
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", status=503, count=5)
 
     response = htmx.post(f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="duplicate")
@@ -353,7 +323,7 @@ def test_cancel_while_calcom_fails_keeps_the_appointment(htmx, salon, sim):
     body = response.get_data(as_text=True)
     assert "Cal.com answered with a server error (HTTP 503); we checked and the booking was not cancelled" in body
     assert "What Cal.com said" in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 # --- contact -------------------------------------------------------------------------------------------------------
@@ -361,7 +331,7 @@ def test_cancel_while_calcom_fails_keeps_the_appointment(htmx, salon, sim):
 
 def test_contact_with_an_anonymous_caller_id_is_a_422_with_field_errors(htmx, salon, sim):
     appointment = _technical_failure(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     response = htmx.post(
         f"/review/{appointment.id}/contact", version=appointment.version, email="", phone="anonymous_1732_9f3a2c"
     )
@@ -369,15 +339,15 @@ def test_contact_with_an_anonymous_caller_id_is_a_422_with_field_errors(htmx, sa
     assert response.status_code == 422
     assert f'id="appt-{appointment.id}-phone-error"' in body
     assert "anonymous caller id" in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 def test_missing_contact_fixed_and_retried_in_one_go(htmx, salon, sim):
     customer = factories.make_customer(salon.company, "Anonymer Anrufer", email=None, phone="anonymous_1732_9f3a2c")
-    appointment = factories.make_appointment(customer, salon.service, salon.staff, _start(3))
+    appointment = factories.make_appointment(customer, salon.service, salon.staff, slot_start(3))
     result = sync_appointment(appointment)
     assert result.category is ErrorCategory.MISSING_CONTACT
-    appointment = _fresh(appointment.id)
+    appointment = records.fresh(appointment.id)
 
     response = htmx.post(
         f"/review/{appointment.id}/contact",
@@ -389,15 +359,15 @@ def test_missing_contact_fixed_and_retried_in_one_go(htmx, salon, sim):
 
     assert response.status_code == 200
     assert "status: Contact saved" in _toast(response.get_data(as_text=True))
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert (fresh.customer.email, fresh.sync_status) == ("echte.person@kunden-mail.de", SyncStatus.SYNCED)
 
 
 def test_contact_saved_but_retry_refused_says_the_contact_was_saved(htmx, salon, sim):
     customer = factories.make_customer(salon.company, "Anonymer Anrufer", email=None, phone="anonymous_1732_9f3a2c")
-    appointment = factories.make_appointment(customer, salon.service, salon.staff, _start(3))
+    appointment = factories.make_appointment(customer, salon.service, salon.staff, slot_start(3))
     sync_appointment(appointment)
-    appointment = _fresh(appointment.id)
+    appointment = records.fresh(appointment.id)
     sim.admin.set_faults(method="POST", status=500, count=1)
 
     response = htmx.post(
@@ -412,7 +382,7 @@ def test_contact_saved_but_retry_refused_says_the_contact_was_saved(htmx, salon,
     assert response.status_code == 200
     assert "Contact saved" in _toast(body)
     assert "The retry failed" in body and "Nothing was changed here" not in body
-    fresh = _fresh(appointment.id)
+    fresh = records.fresh(appointment.id)
     assert (fresh.customer.email, fresh.sync_status) == ("echte.person@kunden-mail.de", SyncStatus.FAILED)
 
 
@@ -431,43 +401,43 @@ def test_plain_form_post_without_javascript_redirects_to_the_detail_page(client,
 
 def test_reassign_to_an_id_beyond_any_integer_column_is_a_422_not_a_500(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     response = htmx.post(f"/review/{appointment.id}/reassign", version=appointment.version, staff_id=10**30)
     assert response.status_code == 422
     assert 'class="panel-row"' in response.get_data(as_text=True)
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 def test_a_cancel_reason_with_a_nul_byte_is_a_422_before_cal_com_hears_of_it(htmx, salon, sim):
     appointment = _conflicted(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     posts_before = len([b for b in sim.admin.bookings() if b["status"] == "cancelled"])
     response = htmx.post(
         f"/review/{appointment.id}/cancel", version=appointment.version, reason_code="other", reason_text="Kunde\x00weg"
     )
     assert response.status_code == 422
     assert "control characters" in response.get_data(as_text=True)
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
     assert len([b for b in sim.admin.bookings() if b["status"] == "cancelled"]) == posts_before
 
 
 @pytest.mark.parametrize("start", ["9999-12-31T23:00:00+00:00", "2999-01-01T10:00:00+00:00"])
 def test_a_reschedule_start_far_in_the_future_is_a_422_not_a_500(htmx, salon, sim, start):
     appointment = _conflicted(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     response = htmx.post(f"/review/{appointment.id}/reschedule", version=appointment.version, start=start)
     assert response.status_code == 422
     assert "more than a year ahead" in response.get_data(as_text=True)
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 @pytest.mark.parametrize("version", [10**30, 2**31])
 def test_a_version_beyond_any_integer_column_is_a_422_not_a_500(htmx, salon, sim, version):
     appointment = _technical_failure(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
     response = htmx.post(f"/review/{appointment.id}/retry", version=version)
     assert response.status_code == 422
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 # --- the detail page and the no-JavaScript path ---------------------------------------------------------------------
@@ -536,7 +506,7 @@ def test_plain_form_post_with_invalid_input_ends_on_the_detail_page_with_the_pan
     client, agent, salon, sim
 ):
     appointment = _conflicted(salon, sim)
-    before = _state(appointment.id)
+    before = state_of(appointment.id)
 
     response = _plain_post(
         client, agent, f"/review/{appointment.id}/cancel", version=appointment.version, reason_code=""
@@ -547,14 +517,14 @@ def test_plain_form_post_with_invalid_input_ends_on_the_detail_page_with_the_pan
     assert 'class="panel-row"' in body
     assert "Confirm cancellation" in body
     assert "Choose why the appointment is cancelled." in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 def test_plain_form_post_refused_by_calcom_ends_on_the_detail_page_with_the_panel_and_why(client, agent, salon, sim):
     appointment = _conflicted(salon, sim)
-    taken = _start(2, time(12, 45))
-    _book_directly(sim, salon.event_type_id, taken)
-    before = _state(appointment.id)
+    taken = slot_start(2, time(12, 45))
+    book_directly(sim, salon.event_type_id, taken)
+    before = state_of(appointment.id)
 
     response = _plain_post(
         client, agent, f"/review/{appointment.id}/reschedule", version=appointment.version, start=taken.isoformat()
@@ -565,7 +535,7 @@ def test_plain_form_post_refused_by_calcom_ends_on_the_detail_page_with_the_pane
     assert 'class="panel-row"' in body
     assert 'name="start" value="' in body
     assert "Cal.com refused" in body
-    assert _state(appointment.id) == before
+    assert state_of(appointment.id) == before
 
 
 def test_plain_form_post_of_an_invalid_contact_ends_on_the_detail_page_with_the_panel(client, agent, salon, sim):

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.engine.due import sync_due
-from ops_ui.extensions import db
 from ops_ui.models import AppointmentStatus, SyncStatus
 from tests.support import factories
+from tests.support.records import fresh
 from tests.support.salon import make_synced_salon
 
 pytestmark = pytest.mark.calcom_simulator
 
 
-def test_due_pass_books_new_and_backed_off_technical_failures_but_leaves_business_ones(app, sim):
+def test_due_pass_books_new_and_backed_off_technical_failures_but_leaves_business_ones(app, sim, now):
     salon = make_synced_salon(sim.admin)
     customer = factories.make_customer(salon.company)
-    now = datetime.now(UTC)
 
     def appointment(hour: int, **fields):
         return factories.make_appointment(
@@ -46,9 +45,8 @@ def test_due_pass_books_new_and_backed_off_technical_failures_but_leaves_busines
 
     assert sorted(result.appointment_id for result in results) == sorted([new.id, technical_due.id])
     assert all(result.synced for result in results)
-    for untouched in (technical_later, business, cancelled):
-        db.session.refresh(untouched)
-        assert untouched.attempt_count == 0
+    untouched = (technical_later, business, cancelled)
+    assert {row.id: fresh(row.id).attempt_count for row in untouched} == {row.id: 0 for row in untouched}
     booked = {booking["metadata"]["syncDeskAppointmentId"] for booking in sim.admin.bookings()}
     assert booked == {str(new.id), str(technical_due.id)}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +16,10 @@ from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.claims import BeingChanged
 from ops_ui.engine.writes import METADATA_KEY
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, Role, SyncAttempt, SyncOperation, SyncStatus
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus
 from tests.support import factories
-from tests.support.salon import Salon, make_synced_salon
+from tests.support.records import attempts
+from tests.support.salon import Salon, active_bookings, make_salon_appointment, make_synced_salon
 
 HOST_CONFLICT = "User either already has booking at this time or is not available"
 
@@ -31,21 +32,8 @@ def salon(app, sim) -> Salon:
     return make_synced_salon(sim.admin)
 
 
-def _attempts(appointment: Appointment) -> list[SyncAttempt]:
-    return list(
-        db.session.scalars(
-            select(SyncAttempt).where(SyncAttempt.appointment_id == appointment.id).order_by(SyncAttempt.id)
-        )
-    )
-
-
-def _active_bookings(sim) -> list[dict]:
-    return [booking for booking in sim.admin.bookings() if booking["status"] != "cancelled"]
-
-
 def _appointment(salon: Salon, **customer_fields) -> Appointment:
-    customer = factories.make_customer(salon.company, **customer_fields)
-    return factories.make_appointment(customer, salon.service, salon.staff, factories.next_weekday_at(9))
+    return make_salon_appointment(salon, synced=False, **customer_fields)
 
 
 def test_successful_sync_marks_synced_with_the_booking_uid_and_records_the_exchange(salon, sim):
@@ -57,10 +45,10 @@ def test_successful_sync_marks_synced_with_the_booking_uid_and_records_the_excha
     db.session.refresh(appointment)
     assert appointment.sync_status is SyncStatus.SYNCED
     assert appointment.calcom_booking_uid == result.booking_uid
-    [booking] = _active_bookings(sim)
+    [booking] = active_bookings(sim)
     assert booking["uid"] == result.booking_uid
     assert booking["metadata"] == {METADATA_KEY: str(appointment.id)}
-    [attempt] = _attempts(appointment)
+    [attempt] = attempts(appointment.id)
     assert (attempt.operation, attempt.method, attempt.response_status, attempt.succeeded) == (
         SyncOperation.CREATE,
         "POST",
@@ -90,7 +78,7 @@ def test_host_conflict_fails_with_the_full_calcom_message_and_waits_for_a_person
     assert appointment.last_error_status == 400
     assert appointment.next_retry_at is None
     assert appointment.calcom_booking_uid is None
-    [attempt] = _attempts(appointment)
+    [attempt] = attempts(appointment.id)
     assert HOST_CONFLICT in attempt.response_body
     assert attempt.error_category is ErrorCategory.HOST_CONFLICT
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)).one()
@@ -106,7 +94,7 @@ def test_host_conflict_fails_with_the_full_calcom_message_and_waits_for_a_person
         ("anonymous", ErrorCategory.MISSING_CONTACT),
     ],
 )
-def test_local_prechecks_fail_without_calling_calcom(salon, sim, change, category):
+def test_local_prechecks_fail_without_calling_calcom(salon, sim, now, change, category):
     customer = factories.make_customer(salon.company)
     staff, start = salon.staff, factories.next_weekday_at(9)
     if change == "no_staff":
@@ -114,13 +102,13 @@ def test_local_prechecks_fail_without_calling_calcom(salon, sim, change, categor
     elif change == "no_mapping":
         staff = factories.make_staff(salon.company, "Neu im Team")
     elif change == "past":
-        start = datetime.now(UTC) - timedelta(hours=1)
+        start = now - timedelta(hours=1)
     else:
         customer.email, customer.phone = None, "anonymous_1712345678_ab12cd"
         db.session.commit()
     appointment = factories.make_appointment(customer, salon.service, staff, start)
 
-    result = sync_appointment(appointment)
+    result = sync_appointment(appointment, now=now)
 
     db.session.refresh(appointment)
     assert (result.synced, result.category) == (False, category)
@@ -128,7 +116,7 @@ def test_local_prechecks_fail_without_calling_calcom(salon, sim, change, categor
     assert appointment.last_error_category is category
     assert appointment.last_error_message
     assert appointment.attempt_count == 1
-    assert _attempts(appointment) == []
+    assert attempts(appointment.id) == []
     assert sim.admin.bookings() == []
 
 
@@ -137,7 +125,7 @@ def test_anonymous_caller_id_is_left_out_when_an_email_can_carry_the_booking(sal
 
     assert sync_appointment(appointment).synced
 
-    [booking] = _active_bookings(sim)
+    [booking] = active_bookings(sim)
     assert booking["attendees"][0]["email"] == "erika@kunden-mail.de"
     assert "anonymous" not in str(booking["attendees"][0].get("phoneNumber"))
 
@@ -149,11 +137,11 @@ def test_timeout_after_calcom_booked_finds_the_booking_instead_of_declaring_fail
     result = sync_appointment(appointment)
 
     db.session.refresh(appointment)
-    [booking] = _active_bookings(sim)
+    [booking] = active_bookings(sim)
     assert result.synced
     assert appointment.sync_status is SyncStatus.SYNCED
     assert appointment.calcom_booking_uid == booking["uid"]
-    create, lookup = _attempts(appointment)
+    create, lookup = attempts(appointment.id)
     assert (create.operation, create.error_category, create.response_status) == (
         SyncOperation.CREATE,
         ErrorCategory.TIMEOUT,
@@ -178,37 +166,37 @@ def test_retry_after_timeout_finds_existing_booking_instead_of_double_booking(sa
 
     db.session.refresh(appointment)
     assert second.synced
-    assert len(_active_bookings(sim)) == 1
-    assert appointment.calcom_booking_uid == _active_bookings(sim)[0]["uid"]
-    assert [attempt.operation for attempt in _attempts(appointment)][-1] is SyncOperation.LOOKUP
+    assert len(active_bookings(sim)) == 1
+    assert appointment.calcom_booking_uid == active_bookings(sim)[0]["uid"]
+    assert [attempt.operation for attempt in attempts(appointment.id)][-1] is SyncOperation.LOOKUP
 
 
-def test_timeout_before_calcom_booked_stays_failed_and_is_scheduled_for_retry(salon, sim):
+def test_timeout_before_calcom_booked_stays_failed_and_is_scheduled_for_retry(salon, sim, now):
     appointment = _appointment(salon)
     sim.admin.set_faults(method="POST", hangSeconds=1.5, count=1)
 
-    result = sync_appointment(appointment)
+    result = sync_appointment(appointment, now=now)
 
     db.session.refresh(appointment)
     assert (result.synced, result.category) == (False, ErrorCategory.TIMEOUT)
-    assert appointment.sync_status is SyncStatus.FAILED
-    assert appointment.next_retry_at > datetime.now(UTC)
-    assert [a.operation for a in _attempts(appointment)] == [SyncOperation.CREATE, SyncOperation.LOOKUP]
+    assert (appointment.sync_status, appointment.calcom_booking_uid) == (SyncStatus.FAILED, None)
+    assert appointment.next_retry_at > now
+    assert active_bookings(sim) == []
+    assert [a.operation for a in attempts(appointment.id)] == [SyncOperation.CREATE, SyncOperation.LOOKUP]
 
 
-def test_rate_limit_keeps_the_appointment_failed_until_the_reset(salon, sim):
+def test_rate_limit_keeps_the_appointment_failed_until_the_reset(salon, sim, now):
     appointment = _appointment(salon)
     sim.admin.set_rate_limit(limit=1, window_seconds=60, block_seconds=45)
     CalcomClient(sim.base_url, sim.api_key).me()
 
-    before = datetime.now(UTC)
-    result = sync_appointment(appointment)
+    result = sync_appointment(appointment, now=now)
 
     db.session.refresh(appointment)
     assert result.category is ErrorCategory.RATE_LIMITED
     assert appointment.last_error_status == 429
-    assert before + timedelta(seconds=30) < appointment.next_retry_at < before + timedelta(seconds=90)
-    assert _active_bookings(sim) == []
+    assert now + timedelta(seconds=30) < appointment.next_retry_at < now + timedelta(seconds=90)
+    assert active_bookings(sim) == []
 
 
 def test_malformed_answer_is_stored_whole_and_classified(salon, sim):
@@ -219,10 +207,10 @@ def test_malformed_answer_is_stored_whole_and_classified(salon, sim):
 
     db.session.refresh(appointment)
     assert result.category is ErrorCategory.BAD_RESPONSE
-    create = _attempts(appointment)[0]
+    create = attempts(appointment.id)[0]
     assert create.response_status == 502
     assert "<html" in create.response_body.lower()
-    assert _active_bookings(sim) == []
+    assert active_bookings(sim) == []
 
 
 def test_a_synced_appointment_is_never_booked_twice(salon, sim):
@@ -232,7 +220,7 @@ def test_a_synced_appointment_is_never_booked_twice(salon, sim):
     again = sync_appointment(appointment)
 
     assert again.synced
-    assert len(_active_bookings(sim)) == 1
+    assert len(active_bookings(sim)) == 1
 
 
 def test_a_cancelled_appointment_is_never_booked(salon, sim):
@@ -244,13 +232,12 @@ def test_a_cancelled_appointment_is_never_booked(salon, sim):
 
     assert not result.synced and "cancelled" in result.message
     assert sim.admin.bookings() == []
-    assert _attempts(appointment) == []
+    assert attempts(appointment.id) == []
 
 
 def test_an_agent_action_meeting_a_running_sync_is_refused_before_it_reaches_cal_com(app, salon, sim):
     appointment = _appointment(salon)
     appointment_id, seen = appointment.id, appointment.version
-    agent = factories.make_user(Role.AGENT, company=salon.company)
     sim.admin.set_faults(method="POST", pathPrefix="/v2/bookings", hangAfterCommitSeconds=1.0, count=1)
     app.config["CALCOM_TIMEOUT_SECONDS"] = 5.0
     outcome = {}
@@ -264,7 +251,7 @@ def test_an_agent_action_meeting_a_running_sync_is_refused_before_it_reaches_cal
     while not sim.admin.bookings():  # Cal.com has booked; its answer is still on the way
         worker.join(timeout=0.05)
     with pytest.raises(BeingChanged) as busy:
-        cancel(appointment_id, seen, agent, "duplicate")
+        cancel(appointment_id, seen, salon.agent, "duplicate")
     worker.join()
 
     assert busy.value.holder == "the sync engine"
@@ -272,4 +259,4 @@ def test_an_agent_action_meeting_a_running_sync_is_refused_before_it_reaches_cal
     [booking] = sim.admin.bookings()
     assert booking["status"] == "accepted" and outcome["result"].synced
     assert appointment.calcom_booking_uid == booking["uid"] and appointment.status is AppointmentStatus.SCHEDULED
-    assert SyncOperation.CANCEL not in [a.operation for a in _attempts(appointment)]
+    assert SyncOperation.CANCEL not in [a.operation for a in attempts(appointment.id)]

@@ -21,16 +21,10 @@ from ops_ui.actions.retry import retry_sync
 from ops_ui.engine.claims import BeingChanged, OutcomeNotStored, claim
 from ops_ui.engine.writes import METADATA_KEY, Verdict, Writer
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus, utcnow
-from tests.integration.test_action_support import (
-    active_bookings,
-    attempts,
-    make_action_salon,
-    make_appointment,
-    mark_failed,
-    slot_start,
-)
+from ops_ui.models import Appointment, AppointmentStatus, SyncOperation, SyncStatus
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
+from tests.support.records import attempts, fresh
+from tests.support.salon import active_bookings, make_salon_appointment, make_synced_salon, mark_failed, slot_start
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
@@ -43,7 +37,7 @@ LOST_ANSWERS = {
 
 @pytest.fixture
 def salon(app, sim):
-    return make_action_salon(sim)
+    return make_synced_salon(sim.admin)
 
 
 def lose_the_write(sim: Any, mode: str) -> None:
@@ -60,12 +54,6 @@ def ours(sim: Any, appointment_id: int) -> list[dict[str, Any]]:
     return [b for b in active_bookings(sim) if b["metadata"].get(METADATA_KEY) == str(appointment_id)]
 
 
-def fresh(appointment_id: int) -> Appointment:
-    row = db.session.get(Appointment, appointment_id, populate_existing=True)
-    assert row is not None
-    return row
-
-
 def assert_one_live_booking_matching(sim: Any, appointment_id: int) -> None:
     row = fresh(appointment_id)
     [live] = ours(sim, appointment_id)
@@ -79,7 +67,7 @@ def assert_one_live_booking_matching(sim: Any, appointment_id: int) -> None:
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_retry_whose_create_answer_is_lost_adopts_the_booking_instead_of_booking_twice(salon, sim, mode):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     lose_the_write(sim, mode)
 
@@ -91,7 +79,7 @@ def test_a_retry_whose_create_answer_is_lost_adopts_the_booking_instead_of_booki
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_reschedule_whose_answer_is_lost_adopts_the_moved_booking(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     target = slot_start(3)
     lose_the_write(sim, mode)
 
@@ -104,7 +92,7 @@ def test_a_reschedule_whose_answer_is_lost_adopts_the_moved_booking(salon, sim, 
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_reassign_whose_create_answer_is_lost_adopts_it_and_cancels_the_old_booking(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     lose_the_write(sim, mode)
 
     result = reassign(appointment.id, appointment.version, salon.agent, salon.colleague.id)
@@ -116,7 +104,7 @@ def test_a_reassign_whose_create_answer_is_lost_adopts_it_and_cancels_the_old_bo
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_cancel_whose_answer_is_lost_is_confirmed_by_the_look_up(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     lose_the_write(sim, mode)
 
     result = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
@@ -131,7 +119,7 @@ def test_a_cancel_whose_answer_is_lost_is_confirmed_by_the_look_up(salon, sim, m
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_lost_create_then_the_agents_next_pick_leaves_one_booking_at_the_new_time(salon, sim, mode):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     lose_every_answer(sim, mode)
 
@@ -151,7 +139,7 @@ def test_a_lost_create_then_the_agents_next_pick_leaves_one_booking_at_the_new_t
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_lost_move_of_a_booking_then_another_move_adopts_the_moved_booking_first(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     lose_every_answer(sim, mode)
 
     first = reschedule(appointment.id, appointment.version, salon.agent, slot_start(3))
@@ -171,7 +159,7 @@ def test_a_lost_move_of_a_booking_then_another_move_adopts_the_moved_booking_fir
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_lost_reassign_then_a_retry_keeps_the_recorded_booking_and_cancels_the_other(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     kept = appointment.calcom_booking_uid
     lose_every_answer(sim, mode)
 
@@ -190,7 +178,7 @@ def test_a_lost_reassign_then_a_retry_keeps_the_recorded_booking_and_cancels_the
 
 @pytest.mark.parametrize("mode", LOST_ANSWERS)
 def test_a_lost_cancel_then_cancelling_again_finds_it_done_and_cancels_locally(salon, sim, mode):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     lose_every_answer(sim, mode)
 
     first = cancel(appointment.id, appointment.version, salon.agent, "duplicate")
@@ -209,7 +197,7 @@ def test_a_lost_cancel_then_cancelling_again_finds_it_done_and_cancels_locally(s
 
 
 def test_while_the_look_up_still_fails_nothing_else_is_sent(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     lose_every_answer(sim, "500")
     reschedule(appointment.id, fresh(appointment.id).version, salon.agent, slot_start(3))
@@ -225,8 +213,8 @@ def test_while_the_look_up_still_fails_nothing_else_is_sent(salon, sim):
 # --- a process that dies, a commit that fails, a deadline that runs out -------------------------------------------
 
 
-def test_a_claim_left_by_a_dead_process_blocks_until_it_expires_and_is_then_settled_by_a_look_up(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+def test_a_claim_left_by_a_dead_process_blocks_until_it_expires_and_is_then_settled_by_a_look_up(salon, sim, now):
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     lose_every_answer(sim, "drop")
     dying = Writer(claim(fresh(appointment.id), fresh(appointment.id).version, salon.other_agent), SyncOperation.CREATE)
@@ -238,7 +226,7 @@ def test_a_claim_left_by_a_dead_process_blocks_until_it_expires_and_is_then_sett
     assert busy.value.holder == salon.other_agent.name
 
     db.session.execute(  # the claim's time runs out
-        update(Appointment).where(Appointment.id == appointment.id).values(claim_expires_at=utcnow() - timedelta(1))
+        update(Appointment).where(Appointment.id == appointment.id).values(claim_expires_at=now - timedelta(days=1))
     )
     db.session.commit()
     result = retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
@@ -277,7 +265,7 @@ def database_refusing_cancellation() -> Iterator[None]:
 
 
 def test_a_local_failure_after_cal_com_agreed_is_never_silent_and_the_next_action_repairs_it(salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     uid = appointment.calcom_booking_uid
 
     with database_refusing_cancellation(), pytest.raises(OutcomeNotStored):
@@ -297,7 +285,7 @@ def test_a_local_failure_after_cal_com_agreed_is_never_silent_and_the_next_actio
 
 
 def test_an_action_against_a_hanging_cal_com_ends_within_its_deadline(app, salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     app.config |= {"ACTION_DEADLINE_SECONDS": 1.2, "CALCOM_TIMEOUT_SECONDS": 0.8}
     sim.admin.set_faults(pathPrefix="/v2", hangSeconds=5)
@@ -314,7 +302,7 @@ def test_an_action_against_a_hanging_cal_com_ends_within_its_deadline(app, salon
 
 
 def test_the_agent_sees_a_plain_message_not_a_500_when_storing_fails_after_cal_com_agreed(client, salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     login(client, salon.agent)
     headers = {**HTMX_HEADERS, "X-CSRFToken": csrf_token(client, "/review")}
 
@@ -330,12 +318,11 @@ def test_the_agent_sees_a_plain_message_not_a_500_when_storing_fails_after_cal_c
     assert fresh(appointment.id).uncertain_request is not None
 
 
-def test_a_failed_action_and_the_panel_shown_after_it_end_within_one_deadline(app, client, salon, sim):
-    appointment = make_appointment(salon, synced=False)
+def test_a_failed_action_and_the_panel_shown_after_it_end_within_one_deadline(client, salon, sim):
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     login(client, salon.agent)
     headers = {**HTMX_HEADERS, "X-CSRFToken": csrf_token(client, "/review")}
-    app.config |= {"ACTION_DEADLINE_SECONDS": 1.5, "CALCOM_TIMEOUT_SECONDS": 1.0}
     client.application.config |= {"ACTION_DEADLINE_SECONDS": 1.5, "CALCOM_TIMEOUT_SECONDS": 1.0}
     sim.admin.set_faults(pathPrefix="/v2", hangSeconds=5)
 
@@ -355,7 +342,7 @@ def test_a_failed_action_and_the_panel_shown_after_it_end_within_one_deadline(ap
 
 
 def test_reassign_tells_cal_com_not_answering_apart_from_a_busy_colleague(app, salon, sim):
-    appointment = make_appointment(salon)
+    appointment = make_salon_appointment(salon)
     app.config["CALCOM_TIMEOUT_SECONDS"] = 0.3
     sim.admin.set_faults(method="GET", pathPrefix="/v2/slots", hangSeconds=2)
 
@@ -369,7 +356,7 @@ def test_reassign_tells_cal_com_not_answering_apart_from_a_busy_colleague(app, s
 
 
 def test_a_contact_change_settles_an_unanswered_create_first_so_its_booking_is_still_found(salon, sim):
-    appointment = make_appointment(salon, synced=False)
+    appointment = make_salon_appointment(salon, synced=False)
     mark_failed(appointment)
     lose_every_answer(sim, "500")
     retry_sync(appointment.id, fresh(appointment.id).version, salon.agent)
