@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 from sqlalchemy import Connection, Engine, Index, Table, create_engine, event, text
 
 from ops_ui import create_app
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.health.tally import rebuild_sqlite_tally
 from ops_ui.models import Appointment, Base, Call, Company, Customer, Service, Staff, SyncAttempt

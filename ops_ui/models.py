@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

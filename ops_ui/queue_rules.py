@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_
 
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.models import Appointment, AppointmentStatus, SyncStatus, UTCDateTime
 
 CRITICAL_WITHIN_HOURS = 48

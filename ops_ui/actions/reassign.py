@@ -25,9 +25,9 @@ from ops_ui.actions.results import (
     with_settlement,
 )
 from ops_ui.audit import audit_event, snapshot
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.attempts import AttemptRecorder
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.gateway import calcom_client

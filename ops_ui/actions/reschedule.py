@@ -20,8 +20,8 @@ from ops_ui.actions.results import (
     with_settlement,
 )
 from ops_ui.audit import audit_event, snapshot
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.errors import CalcomError
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.attempts import AttemptRecorder
 from ops_ui.engine.booking import mapping_for
 from ops_ui.engine.claims import claim, load_for_action

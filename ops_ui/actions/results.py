@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ops_ui.audit import audit_event
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import record_failure
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.writes import Settlement, Verdict, WriteOutcome, Writer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.errors import (
     AuthError,
     BadRequestError,
@@ -17,6 +16,7 @@ from ops_ui.calcom.errors import (
     ServerError,
     ValidationError,
 )
+from ops_ui.categories import ErrorCategory
 
 PAST_START_MESSAGE = "Attempting to book a meeting in the past."
 OUT_OF_BOUNDS_PREFIX = """The event type can't be booked at the "start" time provided."""

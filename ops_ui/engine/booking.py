@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ops_ui.audit import audit_event
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.claims import BeingChanged, Claim, StaleAppointment, claim_for_engine
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.prechecks import precheck

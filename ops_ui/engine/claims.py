@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ops_ui.audit import SYNC_ENGINE, last_change
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.deadline import deadline_in
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, SyncStatus, User, utcnow

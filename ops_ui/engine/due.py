@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 
 from ops_ui import queue_rules as rules
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import SyncResult, sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.classify import classify
 from ops_ui.calcom.errors import CalcomError, CalcomTimeoutError, DeadlineReached, RateLimitedError
+from ops_ui.categories import ErrorCategory
 
 ANSWER_MAY_BE_LOST = frozenset(
     {ErrorCategory.TIMEOUT, ErrorCategory.CONNECTION, ErrorCategory.SERVER_ERROR, ErrorCategory.BAD_RESPONSE}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.types import Attendee
+from ops_ui.categories import ErrorCategory
 from ops_ui.contact import is_anonymous_phone, normalise_phone, usable_email, usable_phone
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.models import Appointment, Customer, EventTypeMapping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 """After the last step a technical failure keeps retrying every four hours until someone acts."""

@@ -26,10 +26,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ops_ui.audit import audit_event, snapshot
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient, to_utc_z
 from ops_ui.calcom.errors import BadRequestError, CalcomError
 from ops_ui.calcom.types import Booking
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.attempts import AttemptRecorder
 from ops_ui.engine.claims import Claim, commit_fenced, fenced_update, finish
 from ops_ui.engine.failures import ANSWER_MAY_BE_LOST, BookingFailure

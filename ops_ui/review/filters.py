@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 
 SyncView = Literal["failed", "pending", "stuck"]
 Kind = Literal["business", "technical"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.company_time import local_midnight
 from ops_ui.extensions import db
 from ops_ui.models import (

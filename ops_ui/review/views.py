@@ -32,7 +32,7 @@ from ops_ui.actions.reschedule import free_slots, reschedule
 from ops_ui.actions.results import ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
-from ops_ui.calcom.categories import BUSINESS_CATEGORIES, ErrorCategory
+from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.company_time import company_zone
 from ops_ui.engine.claims import (
     AppointmentNotFound,

@@ -6,7 +6,7 @@ import pytest
 
 from ops_ui.actions.contact import update_contact
 from ops_ui.actions.retry import retry_sync, retry_would_repeat_failure
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
 from ops_ui.models import Customer, SyncStatus

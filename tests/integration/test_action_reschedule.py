@@ -9,7 +9,7 @@ import pytest
 
 from ops_ui.actions.reschedule import free_slots, reschedule
 from ops_ui.actions.retry import retry_sync
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.models import SyncOperation, SyncStatus
 from tests.support.records import attempts, audits, state_of

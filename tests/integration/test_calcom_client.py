@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.classify import classify
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import (
@@ -28,6 +27,7 @@ from ops_ui.calcom.errors import (
     ValidationError,
 )
 from ops_ui.calcom.types import Attendee, Booking, Exchange, Slot
+from ops_ui.categories import ErrorCategory
 from tests.support.openapi_contract import ContractCheckingSession
 
 WORKING_HOURS = [{"days": [1, 2, 3, 4, 5, 6, 7], "startTime": "08:00", "endTime": "18:00"}]

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.demo.seed import DemoRefused, seed_demo
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, Call, Service, Staff, SyncAttempt, SyncStatus, User

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from ops_ui import create_app, queue_rules
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.health import views
 from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from ops_ui.actions.contact import update_contact
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import sync_appointment
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, Role, SyncAttempt, SyncStatus, User

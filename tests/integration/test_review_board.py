@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, Call, Company, Role, SyncAttempt, SyncOperation, SyncStatus
 from tests.support.auth import HTMX_HEADERS, csrf_token, login

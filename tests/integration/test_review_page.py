@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.models import Appointment, AppointmentStatus, Company, Role, SyncStatus
 from tests.support.auth import login
 from tests.support.factories import (

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.due import sync_due
 from ops_ui.models import AppointmentStatus, SyncStatus
 from tests.support import factories

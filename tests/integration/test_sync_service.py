@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from ops_ui.actions.cancel import cancel
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.claims import BeingChanged
 from ops_ui.engine.writes import METADATA_KEY

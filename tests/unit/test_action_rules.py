@@ -7,7 +7,7 @@ import pytest
 from ops_ui.actions.cancel import REASONS, _calcom_reason, cancellation_reason, reason_problems
 from ops_ui.actions.contact import NEED_ONE, contact_problems
 from ops_ui.actions.results import failure_sentence, outcome_sentence
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.writes import Verdict, WriteOutcome
 from ops_ui.models import SyncOperation

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from ops_ui.calcom.categories import ErrorCategory
 from ops_ui.calcom.classify import classify
 from ops_ui.calcom.errors import (
     BadResponseError,
@@ -15,6 +14,7 @@ from ops_ui.calcom.errors import (
     CalcomTimeoutError,
     error_from_response,
 )
+from ops_ui.categories import ErrorCategory
 
 
 def answer(status: int, code: str, message: str, details: object = None) -> CalcomError:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from ops_ui.calcom.categories import ErrorCategory
+from ops_ui.categories import ErrorCategory
 from ops_ui.review.filters import Cursor, parse_filters
 
 

@@ -1,4 +1,7 @@
-"""Error categories of a failed sync: business ones need a person, technical ones a retry."""
+"""Error categories of a failed sync: business ones need a person, technical ones a retry.
+
+Shared by the Cal.com client (which classifies its errors), the local pre-checks and the models that store them.
+"""
 
 from __future__ import annotations
 
