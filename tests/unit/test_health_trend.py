@@ -7,7 +7,8 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from ops_ui.health.chart import nice_ceiling, trend_chart
-from ops_ui.health.trend import DayCount, last_days, local_midnight
+from ops_ui.company_time import local_midnight
+from ops_ui.health.trend import DayCount, last_days
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
