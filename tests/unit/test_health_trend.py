@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from ops_ui.health.chart import nice_ceiling, trend_chart
 from ops_ui.company_time import local_midnight
+from ops_ui.health.chart import nice_ceiling, trend_chart
 from ops_ui.health.trend import DayCount, last_days
 
 BERLIN = ZoneInfo("Europe/Berlin")
