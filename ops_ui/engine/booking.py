@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ops_ui.audit import audit_event
 from ops_ui.categories import ErrorCategory
-from ops_ui.engine.claims import BeingChanged, Claim, StaleAppointment, claim_for_engine
+from ops_ui.engine.claims import BeingChanged, Claim, StaleAppointment, claim
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.retry_policy import next_retry_at
@@ -48,20 +48,20 @@ class SyncResult:
 def sync_appointment(appointment: Appointment, *, actor: User | None = None, now: datetime | None = None) -> SyncResult:
     """The engine's own sync of one appointment; an appointment another writer holds is left to it."""
     try:
-        claim = claim_for_engine(appointment, actor)
+        held = claim(appointment, appointment.version, actor)
     except (BeingChanged, StaleAppointment) as busy:
         return SyncResult(busy.appointment.id, False, message=str(busy))
-    return book_claimed(claim, now=now)
+    return book_claimed(held, now=now)
 
 
-def book_claimed(claim: Claim, *, now: datetime | None = None) -> SyncResult:
+def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
     """Create the Cal.com booking of a claimed appointment and store the outcome; never raises for Cal.com errors.
 
     ``now`` is the moment the sync happens (the past, when demo history is replayed); attempts are stamped with it.
     """
-    row = claim.appointment
+    row = held.appointment
     now = now or utcnow()
-    writer = Writer(claim, SyncOperation.CREATE, at=now)
+    writer = Writer(held, SyncOperation.CREATE, at=now)
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
         assert settlement.failure is not None

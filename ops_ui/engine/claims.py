@@ -116,17 +116,8 @@ def load_for_action(appointment_id: int, expected_version: int, actor: User) -> 
     return appointment
 
 
-def claim(appointment: Appointment, expected_version: int, actor: User) -> Claim:
-    """Claim the appointment for an agent whose screen showed ``expected_version``."""
-    return _claim(appointment, expected_version, actor)
-
-
-def claim_for_engine(appointment: Appointment, actor: User | None = None) -> Claim:
-    """Claim the appointment as it is now, for the engine's own sync."""
-    return _claim(appointment, appointment.version, actor)
-
-
-def _claim(appointment: Appointment, expected_version: int, actor: User | None) -> Claim:
+def claim(appointment: Appointment, expected_version: int, actor: User | None) -> Claim:
+    """Claim the appointment for a writer whose view of it was ``expected_version`` (``actor`` None: the engine)."""
     seconds = float(current_app.config["ACTION_DEADLINE_SECONDS"])
     deadline = deadline_in(seconds)
     now = utcnow()

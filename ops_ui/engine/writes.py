@@ -162,13 +162,12 @@ class Writer:
 
         return self._write(SyncOperation.REASSIGN, f"POST /v2/bookings/{uid}/reassign/{user_id}", send, verify)
 
-    def cancel(self, uid: str, reason: str) -> WriteOutcome:
-        """Cancel booking ``uid``; "already cancelled" counts as done unless Cal.com moved it to a new booking."""
-        if self._unsettled:
-            raise RuntimeError("settle the earlier unanswered write before writing again")
-        return self._cancel(uid, reason)
+    def cancel(self, uid: str, reason: str, *, settling: bool = False) -> WriteOutcome:
+        """Cancel booking ``uid``; "already cancelled" counts as done unless Cal.com moved it to a new booking.
 
-    def _cancel(self, uid: str, reason: str) -> WriteOutcome:
+        ``settling``: the duplicates ``settle_earlier_write`` cancels, before the earlier write is settled.
+        """
+
         def verify() -> Booking | None:
             booking = self.client.get_booking(uid)
             if booking.rescheduled_to_uid:
@@ -187,7 +186,7 @@ class Writer:
             lambda: self.client.cancel_booking(uid, reason),
             verify,
             check_after=lambda error: isinstance(error, BadRequestError) and ALREADY_CANCELLED in error.message,
-            settling=True,
+            settling=settling,
         )
 
     def _write(
@@ -227,9 +226,7 @@ class Writer:
             self.pending = None
             return WriteOutcome(Verdict.NOT_DONE, failure=moved.failure, checked=True)
         except CalcomError as error:
-            return WriteOutcome(
-                Verdict.UNCERTAIN, failure=failure, lookup_failure=BookingFailure.from_error(error), checked=False
-            )
+            return WriteOutcome(Verdict.UNCERTAIN, failure=failure, lookup_failure=BookingFailure.from_error(error))
         self.pending = None
         return WriteOutcome(Verdict.DONE if found else Verdict.NOT_DONE, found, failure, checked=True)
 
@@ -253,7 +250,8 @@ class Writer:
             )
         keep = _booking_to_keep(row, live)
         for surplus in (booking for booking in live if keep is None or booking.uid != keep.uid):
-            outcome = self._cancel(surplus.uid, f"Duplicate of the booking Sync Desk keeps for appointment {row.id}")
+            reason = f"Duplicate of the booking Sync Desk keeps for appointment {row.id}"
+            outcome = self.cancel(surplus.uid, reason, settling=True)
             if not outcome.done:
                 failure = outcome.lookup_failure or outcome.failure
                 return Settlement(False, f"Could not cancel the duplicate booking {surplus.uid}", failure)
