@@ -460,7 +460,5 @@ def _conflict(appointment_id: int, message: str) -> BaseResponse:
 
 
 def _stale(stale: StaleAppointment) -> BaseResponse:
-    fresh = load_row(stale.appointment.id) or stale.appointment
-    when = local_time(stale.changed_at, fresh.company.time_zone)
-    message = f"Changed by {stale.changed_by} at {when} — here is the current state."
-    return _row_response(fresh, 409, toast=("error", message), changed=True, notice=message)
+    when = local_time(stale.changed_at, stale.appointment.company.time_zone)
+    return _conflict(stale.appointment.id, f"Changed by {stale.changed_by} at {when} — here is the current state.")
