@@ -73,6 +73,8 @@ class AppointmentStatus(enum.Enum):
     CANCELLED = "cancelled"
     COMPLETED = "completed"
     NO_SHOW = "no_show"
+    EXPIRED = "expired"
+    """Its start passed before it ever reached Cal.com; closed by the clean-up, kept for the record."""
 
 
 class SyncStatus(enum.Enum):
@@ -213,6 +215,11 @@ class Appointment(Base):
     uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     uncertain_request: Mapped[str | None] = mapped_column(Text)
     """A Cal.com write that may have been committed without us seeing the answer; looked up before any other."""
+    handover_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the engine stopped retrying a technical failure and left it to a person (None: not handed over)."""
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    """Set with the status ``expired`` by the clean-up of appointments that can never sync."""
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -327,3 +334,64 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class EnginePass(Base):
+    """One due pass of the sync engine: when it ran and what it did. The dashboard's "Sync engine" tile reads the
+    latest; a worker that falls silent shows as a pass too long ago."""
+
+    __tablename__ = "engine_pass"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tried: Mapped[int] = mapped_column(Integer, default=0)
+    synced: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    deferred: Mapped[int] = mapped_column(Integer, default=0)
+    """Put back for after Cal.com's rate-limit window: neither synced nor failed."""
+
+
+class BulkRunState(enum.Enum):
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class BulkRun(Base):
+    """An agent's "retry selected" or "retry all in view": one job per appointment, counted here."""
+
+    __tablename__ = "bulk_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    state: Mapped[BulkRunState] = mapped_column(_enum(BulkRunState), default=BulkRunState.RUNNING)
+    include_unchanged: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Also retry business failures whose input did not change since Cal.com refused it."""
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    started_by: Mapped[User] = relationship()
+
+
+class BulkItemOutcome(enum.Enum):
+    SYNCED = "synced"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not sent: unchanged business input, already synced, being changed by someone else, or the run cancelled."""
+
+
+class BulkRunItem(Base):
+    __tablename__ = "bulk_run_item"
+    __table_args__ = (Index("ix_bulk_run_item_run_outcome", "run_id", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("bulk_run.id"))
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    outcome: Mapped[BulkItemOutcome | None] = mapped_column(_enum(BulkItemOutcome))
+    """None while waiting in the queue."""
+    error_category: Mapped[ErrorCategory | None] = mapped_column(_enum(ErrorCategory))
+    note: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
