@@ -48,6 +48,14 @@ class Config:
         self.CALCOM_TIMEOUT_SECONDS = float(os.environ.get("CALCOM_TIMEOUT_SECONDS", "10"))
         self.ACTION_DEADLINE_SECONDS = float(os.environ.get("SYNC_DESK_ACTION_DEADLINE_SECONDS", "20"))
         """All Cal.com calls of one action or sync share it; the web server's timeout must be longer."""
+        self.CALCOM_RATE_LIMIT_PER_MINUTE = int(os.environ.get("CALCOM_RATE_LIMIT_PER_MINUTE", "120"))
+        """Cal.com's limit for our API key until Cal.com's answers say it (120 by default; some keys have more)."""
+        self.CALCOM_RATE_HEADROOM = int(os.environ.get("CALCOM_RATE_HEADROOM", "2"))
+        """Requests per minute left unused, for requests in flight when Cal.com's window turns."""
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        """Set: the job queue and the rate budget live in Redis (several machines). Unset: SQLite files below."""
+        self.JOB_QUEUE_FILE = os.environ.get("SYNC_DESK_JOB_QUEUE_FILE", str(INSTANCE_DIR / "jobs.sqlite"))
+        self.RATE_BUDGET_FILE = os.environ.get("SYNC_DESK_RATE_BUDGET_FILE", str(INSTANCE_DIR / "rate-budget.sqlite"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.ENV_NAME == "production"

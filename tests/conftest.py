@@ -1,12 +1,18 @@
-"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when DATABASE_URL says so) and the app."""
+"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when DATABASE_URL says so) and the app.
+
+The job queue is a SQLite file of the session's own (``tests/__init__.py``; Redis when REDIS_URL is set), emptied
+before each test; each test has a rate budget of its own.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -15,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from ops_ui import create_app
 from ops_ui.extensions import db
+from ops_ui.jobs.queue import huey
 from ops_ui.models import Base
 
 pytest_plugins = ["tests.support.simulator_fixtures"]
@@ -55,7 +62,7 @@ def _truncate_all() -> None:
 
 
 @pytest.fixture
-def app_config(migrated_database: str, request: pytest.FixtureRequest) -> dict[str, object]:
+def app_config(migrated_database: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, object]:
     """Overrides for create_app(). Tests marked ``calcom_simulator`` talk to the simulator over loopback HTTP
     (``timeout=`` sets the client timeout, short where tests make the simulator hang); others reach no Cal.com."""
     config: dict[str, object] = {
@@ -65,6 +72,7 @@ def app_config(migrated_database: str, request: pytest.FixtureRequest) -> dict[s
         "CALCOM_API_URL": "http://127.0.0.1:9",
         "CALCOM_API_KEY": "cal_test_unused",
         "CALCOM_TIMEOUT_SECONDS": 2.0,
+        "RATE_BUDGET_FILE": str(tmp_path / "rate-budget.sqlite"),
     }
     marker = request.node.get_closest_marker("calcom_simulator")
     if marker:
@@ -80,6 +88,9 @@ def app_config(migrated_database: str, request: pytest.FixtureRequest) -> dict[s
 @pytest.fixture
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     app = create_app(app_config)
+    huey.flush()
+    if app.config["REDIS_URL"]:
+        redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
     with app.app_context():
         _truncate_all()
         yield app

@@ -10,6 +10,9 @@ timeout, and either returns a small frozen value or raises a ``CalcomError`` sub
 timeout, a connection error or a 5xx); a POST is sent exactly once, because repeating a write that may have been
 committed would double-book. Each HTTP attempt is reported to ``on_exchange`` for the audit log.
 
+A ``budget`` (``ops_ui.calcom.budget.RateBudget``) is asked before every HTTP attempt and told every answer, so
+all processes using one API key stay inside Cal.com's rate limit together.
+
 A ``deadline`` (a ``time.monotonic()`` instant) bounds every call of one client together: each attempt waits at most
 until then, retries stop there, and a request that would start after it is not sent (``DeadlineReached``).
 """
@@ -18,9 +21,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -62,6 +65,12 @@ EVENT_TYPES_VERSION = api_versions.EVENT_TYPES
 ExchangeHook = Callable[[Exchange], None]
 
 
+class Budget(Protocol):
+    def acquire(self, deadline: float | None) -> None: ...
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
+
+
 def to_utc_z(moment: datetime) -> str:
     """``2050-09-05T07:00:00Z``: the form Cal.com wants for ``start``. Naive datetimes are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -91,6 +100,7 @@ class CalcomClient:
         get_retries: int = 2,
         retry_backoff: float = 0.25,
         deadline: float | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
@@ -100,6 +110,7 @@ class CalcomClient:
         self.get_retries = max(0, get_retries)
         self.retry_backoff = retry_backoff
         self.deadline = deadline
+        self.budget = budget
 
     def __repr__(self) -> str:
         return f"CalcomClient({self.base_url!r}, api_key=<hidden>)"
@@ -274,6 +285,8 @@ class CalcomClient:
         attempts = 1 + (self.get_retries if method == "GET" else 0)
         for attempt in range(attempts):
             try:
+                if self.budget is not None:
+                    self.budget.acquire(self.deadline)
                 return self._attempt(method, path, headers, query, body_text, parse, self._timeout_now(method, path))
             except CalcomError as error:
                 pause = self.retry_backoff * (2**attempt)
@@ -335,6 +348,8 @@ class CalcomClient:
         status: int | None = None
         if response is not None:
             status = response.status_code
+            if self.budget is not None:
+                self.budget.observe(status, response.headers)
             text = _text_of(response)
             request_id = request_id_of(response.headers)
             sent_path = _path_of(response.request.url if response.request else None) or sent_path

@@ -106,6 +106,11 @@ class RateLimitedError(CalcomError):
         return f"{super().__str__()} (reset in {self.reset_seconds}s)"
 
 
+class BudgetSpent(RateLimitedError):
+    """Not sent: our own share of the key's rate limit is used up until after the caller's deadline. Cal.com was not
+    asked, so nothing can have happened there; ``reset_seconds`` is when the budget has room again."""
+
+
 class ServerError(CalcomError):
     """5xx with a JSON body (Cal.com's envelope or NestJS' default ``{"statusCode":500,...}``)."""
 
@@ -147,6 +152,15 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:
     return _header(headers, REQUEST_ID_HEADER)
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A header's whole-number value (case-insensitive name), None when absent or not a number."""
+    value = _header(headers, name)
+    try:
+        return int(float(value.strip())) if value is not None else None
+    except ValueError:
+        return None
 
 
 def reset_seconds_of(headers: Mapping[str, str]) -> int:

@@ -8,16 +8,17 @@ create whose answer was lost is looked up instead of being sent twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ops_ui.audit import audit_event
+from ops_ui.audit import FAILED_SUFFIX, audit_event
+from ops_ui.calcom.errors import RATE_LIMIT_RESET_FALLBACK_SECONDS
 from ops_ui.categories import ErrorCategory
 from ops_ui.engine.claims import BeingChanged, Claim, StaleAppointment, claim
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.prechecks import precheck
-from ops_ui.engine.retry_policy import next_retry_at
+from ops_ui.engine.retry_policy import handover_reason, next_retry_at
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.extensions import db
 from ops_ui.models import (
@@ -31,6 +32,9 @@ from ops_ui.models import (
     utcnow,
 )
 
+DEFERRED = f"sync_deferred{FAILED_SUFFIX}"
+"""Audit action of a sync put back for the rate limit; it changed nothing (hence the suffix)."""
+
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -43,6 +47,8 @@ class SyncResult:
     failure: BookingFailure | None = None
     outcome: WriteOutcome | None = None
     """The verified write's verdict, when Cal.com was asked."""
+    deferred: bool = False
+    """Rate-limited: the appointment kept its state and waits for the next window (``next_retry_at``)."""
 
 
 def sync_appointment(appointment: Appointment, *, actor: User | None = None, now: datetime | None = None) -> SyncResult:
@@ -97,6 +103,8 @@ def mapping_for(appointment: Appointment, staff_id: int | None = None) -> EventT
 def _store(writer: Writer, outcome: WriteOutcome, now: datetime) -> SyncResult:
     """Store the outcome of the booking step with its audit event, ending the claim."""
     failure = _failure_of(outcome)
+    if failure is not None and _rate_limited(outcome):
+        return _defer(writer, failure, now)
 
     def apply(row: Appointment) -> list[AuditEvent]:
         before = {"sync_status": row.sync_status.value, "booking_uid": row.calcom_booking_uid}
@@ -130,6 +138,31 @@ def _store(writer: Writer, outcome: WriteOutcome, now: datetime) -> SyncResult:
     )
 
 
+def _rate_limited(outcome: WriteOutcome) -> bool:
+    """Refused for the rate limit (Cal.com's 429, or our own budget before sending): nothing was done."""
+    failure = outcome.failure
+    return (
+        outcome.verdict is Verdict.NOT_DONE and failure is not None and failure.category is ErrorCategory.RATE_LIMITED
+    )
+
+
+def _defer(writer: Writer, failure: BookingFailure, now: datetime) -> SyncResult:
+    """Put the appointment back for after the rate-limit window, as it was: a 429 is no failure of the appointment.
+
+    Only ``next_retry_at`` moves, as bookkeeping (the version stays, so no agent's screen turns stale).
+    """
+    retry_at = now + timedelta(seconds=failure.reset_seconds or RATE_LIMIT_RESET_FALLBACK_SECONDS)
+    note = f"Cal.com's rate limit: {failure.message}. Put back for {retry_at.isoformat(timespec='seconds')}."
+
+    def apply(row: Appointment) -> list[AuditEvent]:
+        return [audit_event(row, writer.claim.actor, DEFERRED, before=None, after=None, note=note, at=now)]
+
+    row = writer.finish(apply, next_retry_at=retry_at)
+    return SyncResult(
+        row.id, False, None, failure.category, failure.message, failure.http_status, failure=failure, deferred=True
+    )
+
+
 def _failure_of(outcome: WriteOutcome) -> BookingFailure | None:
     """The failure an appointment stores; when the look-up failed too, its message says Cal.com may have booked."""
     failure = outcome.failure
@@ -143,10 +176,19 @@ def _failure_of(outcome: WriteOutcome) -> BookingFailure | None:
 
 
 def record_failure(appointment: Appointment, failure: BookingFailure, now: datetime) -> None:
-    """The appointment's sync failed: keep Cal.com's words whole and schedule the retry its category allows."""
+    """The appointment's sync failed: keep Cal.com's words whole and schedule the retry its category allows, or
+    hand a technical failure that keeps failing over to a person."""
     appointment.sync_status = SyncStatus.FAILED
     appointment.last_error_category = failure.category
     appointment.last_error_message = failure.message
     appointment.last_error_status = failure.http_status
-    appointment.next_retry_at = next_retry_at(failure.category, appointment.attempt_count, now, failure.reset_seconds)
     appointment.failed_since = appointment.failed_since or now
+    appointment.handover_reason = handover_reason(
+        failure.category, appointment.attempt_count, appointment.starts_at, now
+    )
+    if appointment.handover_reason is None:
+        appointment.next_retry_at = next_retry_at(
+            failure.category, appointment.attempt_count, now, failure.reset_seconds
+        )
+    else:
+        appointment.next_retry_at = None

@@ -1,45 +1,133 @@
-"""Runs the syncs that are due: new appointments never tried, and technical failures whose back-off has passed.
+"""The engine's due pass: new appointments never tried, technical failures whose back-off has passed, and writes
+whose answer was lost, looked up again.
 
-Business failures are never picked up here; they wait on the review board for a person.
+Business failures and technical failures handed over to a person are never picked up here; they wait on the
+review board. The job queue runs a pass every minute (``ops_ui.jobs.tasks``); each pass is recorded
+(``EnginePass``), so the dashboard can tell a working engine from a silent one.
 """
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ops_ui import queue_rules as rules
-from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import SyncResult, sync_appointment
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus
+from ops_ui.models import Appointment, AppointmentStatus, EnginePass, utcnow
+
+PASS_SECONDS = 50.0
+"""A pass stops taking new appointments after this long, so it ends before the next minute's pass is due."""
+UNSETTLED_AFTER = timedelta(minutes=1)
+"""A write whose answer was lost is looked up by the engine once it is this old (an agent's own look-up first)."""
+
+
+@dataclass(frozen=True)
+class PassSummary:
+    tried: int
+    synced: int
+    failed: int
+    deferred: int
+    """Put back for after Cal.com's rate-limit window."""
+
+    def sentence(self) -> str:
+        if not self.tried:
+            return "0 appointments tried: none due"
+        return f"{self.tried} appointments tried: synced {self.synced}, failed {self.failed}, deferred {self.deferred}"
+
+
+def _retry_due(now: datetime) -> ColumnElement[bool]:
+    return or_(Appointment.next_retry_at.is_(None), Appointment.next_retry_at <= now)
+
+
+def due_condition(now: datetime) -> ColumnElement[bool]:
+    """What the engine picks up at ``now``; the dashboard counts "due now" with the same condition."""
+    to_book = and_(
+        Appointment.status == AppointmentStatus.SCHEDULED,
+        or_(
+            and_(rules.pending(), _retry_due(now)),
+            and_(rules.failed(), rules.technical_error(), Appointment.next_retry_at <= now),
+        ),
+    )
+    unsettled = and_(
+        Appointment.uncertain_request.is_not(None), Appointment.uncertain_since < now - UNSETTLED_AFTER, _retry_due(now)
+    )
+    return or_(to_book, unsettled)
 
 
 def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
     statement = (
-        select(Appointment.id)
-        .where(
-            Appointment.status == AppointmentStatus.SCHEDULED,
-            or_(rules.pending(), and_(rules.failed(), rules.technical_error(), Appointment.next_retry_at <= now)),
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
-        .limit(limit)
+        select(Appointment.id).where(due_condition(now)).order_by(Appointment.starts_at, Appointment.id).limit(limit)
     )
     return db.session.scalars(statement).all()
 
 
-def sync_due(now: datetime | None = None, limit: int = 100) -> list[SyncResult]:
-    """One pass; a scheduler (cron, systemd timer) runs it every minute. Stops early when Cal.com rate-limits."""
-    now = now or datetime.now(UTC)
+def due_count(now: datetime, company_id: int | None = None) -> int:
+    statement = select(func.count(Appointment.id)).where(due_condition(now))
+    if company_id is not None:
+        statement = statement.where(Appointment.company_id == company_id)
+    return int(db.session.scalar(statement) or 0)
+
+
+def sync_due(now: datetime | None = None, limit: int = 500, seconds: float = PASS_SECONDS) -> list[SyncResult]:
+    """One pass over what is due at ``now`` (default: the current time), soonest start first.
+
+    Stops after ``seconds``, and as soon as the rate limit defers one: the rest waits for the next window.
+    """
+    stop_at = time.monotonic() + seconds
     results = []
-    for appointment_id in due_appointment_ids(now, limit):
+    for appointment_id in due_appointment_ids(now or utcnow(), limit):
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None:
             continue
         result = sync_appointment(appointment, now=now)
         results.append(result)
-        if result.category is ErrorCategory.RATE_LIMITED:
+        if result.deferred or time.monotonic() >= stop_at:
             break
     return results
+
+
+def run_due_pass(now: datetime | None = None, limit: int = 500, seconds: float = PASS_SECONDS) -> PassSummary:
+    """A recorded pass: its start is stored first, so a pass that hangs or dies still shows when it began."""
+    record = EnginePass(started_at=utcnow(), tried=0, synced=0, failed=0, deferred=0)
+    db.session.add(record)
+    db.session.commit()
+    results = sync_due(now, limit, seconds)
+    outcomes = Counter(_outcome(result) for result in results)
+    summary = PassSummary(len(results), outcomes["synced"], outcomes["failed"], outcomes["deferred"])
+    record.finished_at = utcnow()
+    record.tried, record.synced, record.failed, record.deferred = (
+        summary.tried,
+        summary.synced,
+        summary.failed,
+        summary.deferred,
+    )
+    db.session.commit()
+    return summary
+
+
+def pass_running(now: datetime) -> bool:
+    """A pass began less than a pass's length ago and has not finished (one that died stops counting then)."""
+    latest = last_pass()
+    return (
+        latest is not None
+        and latest.finished_at is None
+        and latest.started_at > now - timedelta(seconds=PASS_SECONDS + 10)
+    )
+
+
+def last_pass() -> EnginePass | None:
+    return db.session.scalars(select(EnginePass).order_by(EnginePass.started_at.desc()).limit(1)).first()
+
+
+def _outcome(result: SyncResult) -> str:
+    if result.synced:
+        return "synced"
+    if result.deferred:
+        return "deferred"
+    return "failed" if result.category else "skipped"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ops_ui.calcom.classify import classify
-from ops_ui.calcom.errors import CalcomError, CalcomTimeoutError, DeadlineReached, RateLimitedError
+from ops_ui.calcom.errors import BudgetSpent, CalcomError, CalcomTimeoutError, DeadlineReached, RateLimitedError
 from ops_ui.categories import ErrorCategory
 
 ANSWER_MAY_BE_LOST = frozenset(
@@ -25,12 +25,13 @@ class BookingFailure:
     waited_seconds: float | None = None
     """How long Cal.com was waited for, when it did not answer."""
     sent: bool = True
-    """False when the request never left (the action's time had run out): Cal.com cannot have acted on it."""
+    """False when the request never left (the action's time or the rate budget had run out): Cal.com cannot have
+    acted on it."""
 
     @classmethod
     def from_error(cls, error: CalcomError) -> BookingFailure:
         reset = error.reset_seconds if isinstance(error, RateLimitedError) else None
         waited = error.waited_seconds if isinstance(error, CalcomTimeoutError) else None
         detail = str(error) + (f"\n\n{error.body}" if error.body else "")
-        sent = not isinstance(error, DeadlineReached)
+        sent = not isinstance(error, DeadlineReached | BudgetSpent)
         return cls(classify(error), error.message, error.status, reset, detail, waited, sent)

@@ -270,11 +270,11 @@ class Writer:
 
     # --- storing the outcome ---------------------------------------------------------------------------------
 
-    def finish(self, apply: Callable[[Appointment], Iterable[AuditEvent]]) -> Appointment:
+    def finish(self, apply: Callable[[Appointment], Iterable[AuditEvent]], **bookkeeping: object) -> Appointment:
         """Store the outcome and end the claim; the appointment stays uncertain only while a write's outcome is."""
         if self.pending is None:
-            return finish(self.claim, apply, uncertain_request=None, uncertain_since=None)
-        return finish(self.claim, apply, uncertain_request=self.pending)
+            return finish(self.claim, apply, uncertain_request=None, uncertain_since=None, **bookkeeping)
+        return finish(self.claim, apply, uncertain_request=self.pending, **bookkeeping)
 
 
 def live_bookings_for(appointment: Appointment, client: CalcomClient) -> list[Booking]:
@@ -357,3 +357,4 @@ def mark_in_step(appointment: Appointment) -> None:
     appointment.last_error_status = None
     appointment.next_retry_at = None
     appointment.failed_since = None
+    appointment.handover_reason = None

@@ -185,17 +185,20 @@ def test_timeout_before_calcom_booked_stays_failed_and_is_scheduled_for_retry(sa
     assert [a.operation for a in attempts(appointment.id)] == [SyncOperation.CREATE, SyncOperation.LOOKUP]
 
 
-def test_rate_limit_keeps_the_appointment_failed_until_the_reset(salon, sim, now):
+def test_rate_limit_puts_the_appointment_back_unchanged_for_after_the_reset(salon, sim, now):
     appointment = _appointment(salon)
+    version = appointment.version
     sim.admin.set_rate_limit(limit=1, window_seconds=60, block_seconds=45)
     CalcomClient(sim.base_url, sim.api_key).me()
 
     result = sync_appointment(appointment, now=now)
 
     db.session.refresh(appointment)
-    assert result.category is ErrorCategory.RATE_LIMITED
-    assert appointment.last_error_status == 429
+    assert (result.category, result.deferred) == (ErrorCategory.RATE_LIMITED, True)
+    assert (appointment.sync_status, appointment.last_error_category) == (SyncStatus.PENDING, None)
+    assert (appointment.attempt_count, appointment.version) == (0, version)
     assert now + timedelta(seconds=30) < appointment.next_retry_at < now + timedelta(seconds=90)
+    assert [attempt.response_status for attempt in attempts(appointment.id)] == [429]
     assert active_bookings(sim) == []
 
 

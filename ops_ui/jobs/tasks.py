@@ -1,0 +1,32 @@
+"""The jobs the workers run: every minute the due pass, every night the clean-up, and bulk retries on demand.
+
+The consumer loads this module (``huey_consumer ops_ui.jobs.tasks.huey``): it registers every job.
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from ops_ui.actions import bulk_retry  # noqa: F401  (registers the bulk retry job)
+from ops_ui.engine.cleanup import expire_past_unsynced
+from ops_ui.engine.due import pass_running, run_due_pass
+from ops_ui.jobs.queue import app_context, huey
+from ops_ui.models import utcnow
+
+__all__ = ["clean_up", "due_pass", "huey"]
+
+
+@huey.periodic_task(crontab(minute="*"), name="due-pass")
+def due_pass() -> str:
+    """Sync what is due; a pass still running on another worker is left to finish alone."""
+    with app_context():
+        if pass_running(utcnow()):
+            return "skipped: a pass is still running"
+        return run_due_pass().sentence()
+
+
+@huey.periodic_task(crontab(hour="3", minute="30"), name="clean-up")
+def clean_up() -> str:
+    """At night (UTC), close past appointments that never reached Cal.com."""
+    with app_context():
+        return f"{expire_past_unsynced(utcnow(), None)} closed"
