@@ -28,18 +28,25 @@ ANCIENT_AFTER = timedelta(days=ANCIENT_AFTER_DAYS)
 TECHNICAL_CATEGORIES = frozenset(ErrorCategory) - BUSINESS_CATEGORIES
 
 
+CLOSED_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED)
+"""Nothing is left to do whatever the sync status: a cancelled appointment agrees with Cal.com, an expired one
+(closed by the clean-up, ``ops_ui.engine.cleanup``) can never reach it. Completed and no-show appointments are not
+closed: one that never synced still counts, as before."""
+
+
 def is_open(appointment: Appointment) -> bool:
-    """Something is left to do: not cancelled, and not known to agree with Cal.com (unsynced, or uncertain).
+    """Something is left to do: not closed, and not known to agree with Cal.com (unsynced, or uncertain).
 
     The one definition of "open": the board shows open appointments with their actions, a resolved one without.
     """
-    if appointment.status is AppointmentStatus.CANCELLED:
+    if appointment.status in CLOSED_STATUSES:
         return False
     return appointment.sync_status is not SyncStatus.SYNCED or appointment.uncertain_request is not None
 
 
-def not_cancelled() -> ColumnElement[bool]:
-    return Appointment.status != AppointmentStatus.CANCELLED
+def not_closed() -> ColumnElement[bool]:
+    """The status half of ``is_open`` in SQL: neither cancelled nor expired."""
+    return Appointment.status.not_in(CLOSED_STATUSES)
 
 
 def failed() -> ColumnElement[bool]:

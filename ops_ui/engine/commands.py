@@ -1,31 +1,28 @@
-"""`flask sync run-due`: the periodic pass of the sync engine."""
+"""`flask sync run-due`: the periodic pass of the sync engine; `flask sync clean-up`: close what can never sync."""
 
 from __future__ import annotations
 
-from collections import Counter
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
 
-from ops_ui.engine.booking import SyncResult
-from ops_ui.engine.due import sync_due
+from ops_ui.engine.cleanup import expire_past_unsynced
+from ops_ui.engine.due import run_due_pass
 
 sync_group = AppGroup("sync", help="Run the sync engine.")
 
 
-def _outcome(result: SyncResult) -> str:
-    if result.synced:
-        return "synced"
-    return result.category.value if result.category else "skipped"
-
-
 @sync_group.command("run-due")
-@click.option("--limit", default=100, show_default=True, help="At most this many appointments per pass.")
+@click.option("--limit", default=500, show_default=True, help="At most this many appointments per pass.")
 def run_due_command(limit: int) -> None:
-    """Sync new appointments and retry technical failures whose back-off has passed."""
-    results = sync_due(limit=limit)
-    outcomes = Counter(_outcome(result) for result in results)
-    click.echo(
-        f"{len(results)} appointments tried: "
-        + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "none due")
-    )
+    """One due pass now: sync new appointments, retry technical failures whose back-off has passed."""
+    click.echo(run_due_pass(limit=limit).sentence())
+
+
+@sync_group.command("clean-up")
+@click.option("--company-id", type=int, help="Only this company's appointments (default: every company).")
+def clean_up_command(company_id: int | None) -> None:
+    """Close past appointments that never reached Cal.com (status expired; nothing is deleted)."""
+    closed = expire_past_unsynced(datetime.now(UTC), None, company_id)
+    click.echo(f"{closed} {'appointment' if closed == 1 else 'appointments'} closed that never reached Cal.com.")

@@ -27,6 +27,7 @@ from ops_ui.health.tally import quarter_of
 from ops_ui.health.trend import DayCount, last_days
 from ops_ui.models import (
     Appointment,
+    AppointmentStatus,
     Call,
     Service,
     Staff,
@@ -80,6 +81,8 @@ class HealthFigures:
     ancient: int
     past: int
     desync: int
+    closed_by_cleanup: int
+    """Expired by the clean-up within ``RECENT_WINDOW``; these left every other figure."""
     failed_from: date | None = None
     """Local day of the earliest start among failed appointments, when it has passed; see ``board_filter``."""
     by_category: Sequence[Breakdown] = field(default_factory=list)
@@ -92,8 +95,9 @@ DEFINITIONS: dict[str, str] = {
     "recent_success": "Appointments created in the last 24 hours whose sync has been attempted at least once: "
     "how many are synced now.",
     "attempt_success": "Every call to Cal.com in the last 24 hours (first tries and retries): how many succeeded.",
-    "failed": "Appointments whose sync failed, not counting cancelled ones.",
-    "pending": "Appointments not yet sent to Cal.com or waiting for a retry, not counting cancelled ones.",
+    "failed": "Appointments whose sync failed, not counting cancelled ones or those closed by the clean-up.",
+    "pending": "Appointments not yet sent to Cal.com or waiting for a retry, not counting cancelled ones or those "
+    "closed by the clean-up.",
     "stuck": "Pending appointments whose planned send (the retry time, else the last attempt, else the creation) "
     f"is more than {rules.STUCK_AFTER_MINUTES} minutes past.",
     "critical": f"Failed appointments starting within the next {rules.CRITICAL_WITHIN_HOURS} hours "
@@ -105,6 +109,8 @@ DEFINITIONS: dict[str, str] = {
     "ancient": f"Failed appointments that have been failing for more than {rules.ANCIENT_AFTER_DAYS} days, "
     "or whose start has already passed.",
     "past": "Failed appointments whose start has already passed: they can never sync as they are.",
+    "closed_by_cleanup": "Past appointments that never reached Cal.com, closed by the clean-up in the last 24 hours. "
+    "They are kept for the record (status expired) and counted in no other figure.",
     "desync": "Calls where the voice agent told the caller the booking was confirmed, but no appointment exists.",
     "trend": "Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded.",
 }
@@ -187,8 +193,9 @@ def open_counts(
 ) -> tuple[dict[str, int], list[Breakdown], datetime | None]:
     """All headline appointment counters and the failed-by-category table, in one pass.
 
-    The failed and pending, not cancelled, appointments are grouped by sync status and category, each group carrying
-    its flag counts; the few dozen groups are summed here. ``ix_appointment_health`` covers every column read.
+    The failed and pending appointments, neither cancelled nor expired, are grouped by sync status and category,
+    each group carrying its flag counts; the few dozen groups are summed here. ``ix_appointment_health`` covers every
+    column read.
     """
     statement = (
         select(
@@ -201,7 +208,7 @@ def open_counts(
             _count_if(_past(now)).label("past"),
             func.min(Appointment.starts_at).label("earliest_start"),
         )
-        .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), rules.not_cancelled())
+        .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), rules.not_closed())
         .group_by(Appointment.sync_status, Appointment.last_error_category)
     )
     statement = _over_open_appointments(statement)
@@ -267,6 +274,16 @@ def attempt_success(session: DbSession, now: datetime, company_id: int | None) -
     return Ratio(int(succeeded), int(total))
 
 
+def closed_by_cleanup(session: DbSession, now: datetime, company_id: int | None) -> int:
+    """Appointments the clean-up closed in the last 24 h (``now - 24 h < closed_at <= now``)."""
+    statement = select(func.count(Appointment.id)).where(
+        Appointment.status == AppointmentStatus.EXPIRED,
+        Appointment.closed_at > now - RECENT_WINDOW,
+        Appointment.closed_at <= now,
+    )
+    return int(session.scalar(_scoped(statement, Appointment.company_id, company_id)) or 0)
+
+
 def desync_count(session: DbSession, company_id: int | None) -> int:
     statement = select(func.count(Call.id)).where(*desync_conditions())
     return int(session.scalar(_scoped(statement, Call.company_id, company_id)) or 0)
@@ -278,10 +295,10 @@ def desync_conditions() -> tuple[ColumnElement[bool], ...]:
 
 
 def failed_by_staff_and_service(session: DbSession, company_id: int | None) -> tuple[list[Breakdown], list[Breakdown]]:
-    """Failed, not cancelled, appointments per staff member and per service: one grouped pass, names looked up after."""
+    """Failed appointments (not closed) per staff member and per service: one grouped pass, names looked up after."""
     statement = (
         select(Appointment.staff_id, Appointment.service_id, func.count(Appointment.id))
-        .where(rules.failed(), rules.not_cancelled())
+        .where(rules.failed(), rules.not_closed())
         .group_by(Appointment.staff_id, Appointment.service_id)
     )
     statement = _over_open_appointments(statement)
@@ -358,6 +375,7 @@ def health_figures(session: DbSession, now: datetime, company_id: int | None) ->
         recent_success=recent_success(session, now, company_id),
         attempt_success=attempt_success(session, now, company_id),
         desync=desync_count(session, company_id),
+        closed_by_cleanup=closed_by_cleanup(session, now, company_id),
         failed_from=failed_from,
         by_category=by_category,
         by_staff=by_staff,

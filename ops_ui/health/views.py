@@ -100,6 +100,7 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
         "technical": counted("technical", figures.technical),
         "ancient": counted("ancient", figures.ancient),
         "past": counted("past", figures.past),
+        "closed_by_cleanup": {"count": figures.closed_by_cleanup, "definition": DEFINITIONS["closed_by_cleanup"]},
         "desync": {"count": figures.desync, "definition": DEFINITIONS["desync"], "link": url_for("health.desync")},
         "by_category": rows("category", figures.by_category),
         "by_staff": rows("staff", figures.by_staff),

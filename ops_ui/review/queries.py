@@ -53,7 +53,7 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of a board view. The sync views and the critical, past and ancient flags are the health
     dashboard's figures of the same name: both read their conditions from ``ops_ui.queue_rules``."""
-    conditions: list[ColumnElement[bool]] = [rules.not_cancelled(), *_sync_view_conditions(filters, now)]
+    conditions: list[ColumnElement[bool]] = [rules.not_closed(), *_sync_view_conditions(filters, now)]
     if with_category:
         conditions += _category_conditions(filters)
     conditions += _staff_service_date_conditions(filters, time_zone)
