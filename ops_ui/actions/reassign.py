@@ -34,7 +34,8 @@ from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import contact_failure
 from ops_ui.engine.writes import WriteOutcome, Writer, mark_synced
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
+from ops_ui.models import Appointment, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
+from ops_ui.queue_rules import CLOSED_STATUSES
 
 ACTION = "reassign"
 TOUCHED = ("staff_id", "calcom_booking_uid", "sync_status", "last_error_category")
@@ -157,8 +158,10 @@ def reassign(
 
 def _refusal_before_asking(appointment: Appointment, staff_id: int, now: datetime) -> ActionResult | None:
     """Why the reassignment cannot even be tried (nothing is claimed or sent), or None."""
-    if appointment.status is AppointmentStatus.CANCELLED:
-        return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be reassigned.", appointment)
+    if appointment.status in CLOSED_STATUSES:
+        return ActionResult(
+            False, ACTION, f"The appointment is {appointment.status.value}; it cannot be reassigned.", appointment
+        )
     new_staff, mapping, problem = _target(appointment, staff_id)
     if problem or new_staff is None or mapping is None:
         return invalid_input(ACTION, appointment, {"staff_id": problem or "Choose a staff member."})

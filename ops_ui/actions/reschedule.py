@@ -30,6 +30,7 @@ from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
+from ops_ui.queue_rules import CLOSED_STATUSES
 
 ACTION = "reschedule"
 DEFAULT_DAYS = 7
@@ -137,8 +138,10 @@ def reschedule(
 
 def _refusal_before_asking(appointment: Appointment, new_start: datetime, now: datetime) -> ActionResult | None:
     """Why the move cannot even be tried (nothing is claimed or sent), or None."""
-    if appointment.status is AppointmentStatus.CANCELLED:
-        return ActionResult(False, ACTION, "The appointment is cancelled; it cannot be rescheduled.", appointment)
+    if appointment.status in CLOSED_STATUSES:
+        return ActionResult(
+            False, ACTION, f"The appointment is {appointment.status.value}; it cannot be rescheduled.", appointment
+        )
     problem = _start_problem(new_start, now)
     if problem:
         return invalid_input(ACTION, appointment, {"new_start": problem})

@@ -19,7 +19,8 @@ from ops_ui.engine.booking import book_claimed
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.prechecks import LOCAL_CATEGORIES
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, SyncStatus, User
+from ops_ui.models import Appointment, AuditEvent, SyncOperation, SyncStatus, User
+from ops_ui.queue_rules import CLOSED_STATUSES
 
 ACTION = "retry"
 APPOINTMENT_CHANGES = frozenset({"reschedule", "reassign", "contact_update"})
@@ -31,8 +32,10 @@ CUSTOMER_CHANGES = frozenset({"contact_update"})
 def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: datetime | None = None) -> ActionResult:
     """Try the Cal.com booking again now, for an agent; Cal.com failures come back as a result, never raised."""
     appointment = load_for_action(appointment_id, expected_version, actor)
-    if appointment.status is AppointmentStatus.CANCELLED:
-        return ActionResult(False, ACTION, "The appointment is cancelled; there is nothing to sync.", appointment)
+    if appointment.status in CLOSED_STATUSES:
+        return ActionResult(
+            False, ACTION, f"The appointment is {appointment.status.value}; there is nothing to sync.", appointment
+        )
     if appointment.sync_status is SyncStatus.SYNCED and appointment.calcom_booking_uid:
         return ActionResult(
             True,

@@ -151,7 +151,8 @@ class SqliteBudgetStore:
             ).fetchone()
             state, result = change(BudgetState(*row) if row else BudgetState())
             connection.execute(
-                "INSERT OR REPLACE INTO budget (key, window_ends, used, blocked_until, limit_seen) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO budget (key, window_ends, used, blocked_until, limit_seen) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (key, state.window_ends, state.used, state.blocked_until, state.limit),
             )
             connection.execute("COMMIT")
