@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test unit lint typecheck bench chromium
+.PHONY: help run test test-redis unit lint typecheck bench chromium
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -29,6 +29,14 @@ chromium:
 
 test: $(VENV)/.dev chromium ## the whole suite: unit, integration and end-to-end in Chromium
 	$(BIN)/pytest
+
+ENGINE_TESTS := tests/integration/test_job_workers.py tests/integration/test_rate_budget.py \
+	tests/integration/test_bulk_retry.py tests/integration/test_sync_due.py tests/integration/test_sync_service.py \
+	tests/integration/test_one_writer.py tests/integration/test_cleanup.py
+
+test-redis: $(VENV)/.dev ## the engine's tests with the job queue and rate budget in Redis (REDIS_URL must be set)
+	@test -n "$$REDIS_URL" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/15"; exit 2; }
+	$(BIN)/pytest $(ENGINE_TESTS)
 
 unit: $(VENV)/.dev ## the unit tests only (seconds, no simulator, no browser)
 	$(BIN)/pytest tests/unit

@@ -1,6 +1,7 @@
-"""`make run`: migrate, start the Cal.com simulator and the app, seed the demo salon on first start.
+"""`make run`: migrate, start the Cal.com simulator, seed the demo salon on first start, start a job worker and the
+app.
 
-Ctrl-C stops the app and the simulator it started.
+Ctrl-C or SIGTERM stops all three.
 """
 
 from __future__ import annotations
@@ -50,6 +51,23 @@ def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
     return process
 
 
+def start_worker() -> subprocess.Popen[str]:
+    """One job worker (two threads): the due pass every minute, the nightly clean-up, bulk retries."""
+    command = [sys.executable, "-m", "huey.bin.huey_consumer", "ops_ui.jobs.tasks.huey", "--workers", "2"]
+    return subprocess.Popen(command, text=True)
+
+
+def stop(process: subprocess.Popen[str] | None, sig: int = signal.SIGTERM) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
@@ -71,18 +89,17 @@ def main() -> None:
                 )
                 print(f"Seeded {summary.appointments} appointments, {summary.failed} failed.", flush=True)
         except BaseException:
-            if simulator:
-                simulator.terminate()
+            stop(simulator)
             raise
+    worker = start_worker()
     print(f"\nSync Desk is running at http://{APP_HOST}:{APP_PORT}  (Ctrl-C stops it)", flush=True)
     if simulator:
         echo_demo_logins()
     try:
         app.run(host=APP_HOST, port=APP_PORT, debug=False, use_reloader=False, threaded=True)
     finally:
-        if simulator:
-            simulator.terminate()
-            simulator.wait(timeout=10)
+        stop(worker, signal.SIGINT)  # huey's graceful stop: a running job finishes first
+        stop(simulator)
 
 
 if __name__ == "__main__":

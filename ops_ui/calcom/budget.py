@@ -79,8 +79,8 @@ def corrected(state: BudgetState, now: float, status: int, headers: Mapping[str,
     if reset is None or limit is None or remaining is None:
         return state
     calcom_ends, calcom_used = now + reset, max(0, limit - remaining)
-    if calcom_ends > state.window_ends + 2:
-        # Cal.com is in a window that ends after ours: adopt it with its own count.
+    if abs(calcom_ends - state.window_ends) > 2:
+        # Cal.com is in another window than the one we count in (it began before ours, or ours is over): adopt it.
         return replace(state, window_ends=calcom_ends, used=calcom_used, limit=limit)
     return replace(
         state, window_ends=max(state.window_ends, calcom_ends), used=max(state.used, calcom_used), limit=limit

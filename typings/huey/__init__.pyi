@@ -9,6 +9,7 @@ _R = TypeVar("_R")
 class Task:
     id: str
     name: str
+    eta: datetime | None
 
 class TaskWrapper(Generic[_P, _R]):
     def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Any: ...
