@@ -90,13 +90,29 @@ def long_failing(now: datetime) -> ColumnElement[bool]:
 
 
 def business_error() -> ColumnElement[bool]:
-    """A refusal a retry repeats: a person must change something (the dashboard's "manual review")."""
+    """A refusal a retry repeats: a person must change something."""
     return Appointment.last_error_category.in_(_sorted(BUSINESS_CATEGORIES))
 
 
 def technical_error() -> ColumnElement[bool]:
-    """A failure the automatic retry should clear (timeout, rate limit, server error …)."""
+    """A failure a retry may clear (timeout, rate limit, server error …)."""
     return Appointment.last_error_category.in_(_sorted(TECHNICAL_CATEGORIES))
+
+
+def handed_over() -> ColumnElement[bool]:
+    """A technical failure the engine stopped retrying (``ops_ui.engine.retry_policy.handover_reason``)."""
+    return Appointment.handover_reason.is_not(None)
+
+
+def needs_person() -> ColumnElement[bool]:
+    """The dashboard's "manual review" and the board's "needs a person": business errors, and technical failures
+    handed over."""
+    return or_(business_error(), handed_over())
+
+
+def waits_for_retry() -> ColumnElement[bool]:
+    """A technical failure the engine retries by itself at a due pass after its back-off."""
+    return and_(technical_error(), ~handed_over())
 
 
 def _sorted(categories: frozenset[ErrorCategory]) -> list[ErrorCategory]:

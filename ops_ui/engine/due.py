@@ -51,7 +51,7 @@ def due_condition(now: datetime) -> ColumnElement[bool]:
         Appointment.status == AppointmentStatus.SCHEDULED,
         or_(
             and_(rules.pending(), _retry_due(now)),
-            and_(rules.failed(), rules.technical_error(), Appointment.next_retry_at <= now),
+            and_(rules.failed(), rules.waits_for_retry(), Appointment.next_retry_at <= now),
         ),
     )
     unsettled = and_(

@@ -102,10 +102,11 @@ DEFINITIONS: dict[str, str] = {
     f"is more than {rules.STUCK_AFTER_MINUTES} minutes past.",
     "critical": f"Failed appointments starting within the next {rules.CRITICAL_WITHIN_HOURS} hours "
     "(not already started).",
-    "manual_review": "Failed appointments with a business error (conflict, bad data, past date …): "
-    "a retry fails the same way, a person must act.",
-    "technical": "Failed appointments with a technical error (timeout, rate limit, server error): "
-    "the automatic retry should clear them.",
+    "manual_review": "Failed appointments a person must act on: a business error (conflict, bad data, past date …) "
+    "that a retry repeats, or a technical failure the engine handed over (failed 5 times in a row, or starting "
+    "within 24 hours after its automatic retry failed too).",
+    "technical": "Failed appointments with a technical error (timeout, server error, lost answer) that the sync "
+    "engine retries by itself: its due pass runs every minute and takes each one when its back-off has passed.",
     "ancient": f"Failed appointments that have been failing for more than {rules.ANCIENT_AFTER_DAYS} days, "
     "or whose start has already passed.",
     "past": "Failed appointments whose start has already passed: they can never sync as they are.",
@@ -206,6 +207,7 @@ def open_counts(
             _count_if(_critical(now)).label("critical"),
             _count_if(_ancient(now)).label("ancient"),
             _count_if(_past(now)).label("past"),
+            _count_if(rules.handed_over()).label("handed_over"),
             func.min(Appointment.starts_at).label("earliest_start"),
         )
         .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), rules.not_closed())
@@ -215,7 +217,7 @@ def open_counts(
     counts = dict.fromkeys(HEADLINE_COUNTS, 0)
     by_category: list[Breakdown] = []
     earliest_failed: datetime | None = None
-    for status, category, count, stuck, critical, ancient, past, earliest in session.execute(
+    for status, category, count, stuck, critical, ancient, past, handed, earliest in session.execute(
         _scoped(statement, Appointment.company_id, company_id)
     ):
         counts["stuck"] += int(stuck)
@@ -229,8 +231,11 @@ def open_counts(
         if earliest is not None:
             earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
             earliest_failed = earliest if earliest_failed is None else min(earliest_failed, earliest)
-        if category is not None:
-            counts["manual_review" if category.is_business else "technical"] += int(count)
+        if category is not None and category.is_business:
+            counts["manual_review"] += int(count)
+        elif category is not None:
+            counts["manual_review"] += int(handed)
+            counts["technical"] += int(count) - int(handed)
         by_category.append(
             Breakdown(
                 key=category.value if category else None,

@@ -83,9 +83,9 @@ def _category_conditions(filters: ReviewFilters) -> list[ColumnElement[bool]]:
     if filters.categories:
         conditions.append(Appointment.last_error_category.in_(filters.categories))
     if filters.kind == "business":
-        conditions.append(rules.business_error())
+        conditions.append(rules.needs_person())
     elif filters.kind == "technical":
-        conditions.append(rules.technical_error())
+        conditions.append(rules.waits_for_retry())
     return conditions
 
 

@@ -133,7 +133,7 @@ def test_technical_failure_retries_until_the_fault_is_gone_and_managers_only_wat
     board = ReviewBoard(page, live_server).open(f"q=%23{appointment.id}")
     row = board.row(appointment.id)
     board.act(row, "Retry sync")
-    expect(row.get_by_text("Technical — retry")).to_be_visible()
+    expect(row.get_by_text("Technical — the engine retries it")).to_be_visible()
     expect(
         page.locator("#toasts").get_by_role("alert").filter(has_text="we checked and no booking was made")
     ).to_be_visible()

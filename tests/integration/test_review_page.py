@@ -143,7 +143,7 @@ def test_business_and_technical_failures_have_different_badges(client: FlaskClie
     login(client, make_user(Role.AGENT))
     body = client.get("/review").get_data(as_text=True)
     assert 'class="badge badge-business">Needs a person' in body
-    assert 'class="badge badge-technical">Technical — retry' in body
+    assert 'class="badge badge-technical">Technical — the engine retries it' in body
     assert "Fabian Spitzer" in body
     assert "no staff" in body
     assert "Dauerwelle" in body
