@@ -112,6 +112,9 @@ DEFINITIONS: dict[str, str] = {
     "past": "Failed appointments whose start has already passed: they can never sync as they are.",
     "closed_by_cleanup": "Past appointments that never reached Cal.com, closed by the clean-up in the last 24 hours. "
     "They are kept for the record (status expired) and counted in no other figure.",
+    "engine": "The sync engine's job worker: when it last started a due pass (every minute), how many appointments "
+    "are due now, the Cal.com requests of this minute's rate budget in use by every process, and the jobs waiting in "
+    "the queue. Red when no pass started for 3 minutes: nothing syncs or retries by itself then.",
     "desync": "Calls where the voice agent told the caller the booking was confirmed, but no appointment exists.",
     "trend": "Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded.",
 }

@@ -16,6 +16,7 @@ from ops_ui.company_time import company_zone
 from ops_ui.extensions import db
 from ops_ui.health import bp
 from ops_ui.health.chart import trend_chart
+from ops_ui.health.engine_status import EngineStatus, engine_status
 from ops_ui.health.metrics import (
     DEFINITIONS,
     HealthFigures,
@@ -48,11 +49,16 @@ def _figures() -> HealthFigures:
     return health_figures(db.session, clock(), signed_in_user().company_id)
 
 
+def _engine(company_id: int | None) -> EngineStatus:
+    return engine_status(clock(), company_id, current_app.config)
+
+
 @bp.get("/health")
 def index() -> ResponseReturnValue:
     figures = _figures()
     context = {
         "figures": figures,
+        "engine": _engine(figures.company_id),
         "chart": trend_chart(figures.trend),
         "definitions": DEFINITIONS,
         "board_url": lambda figure: board_url(figures, figure),
@@ -114,7 +120,8 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
 
 @bp.get("/health.json")
 def as_json() -> ResponseReturnValue:
-    return _json(_figures())
+    figures = _figures()
+    return _json(figures) | {"engine": _engine(figures.company_id).as_json() | {"definition": DEFINITIONS["engine"]}}
 
 
 @bp.get("/health/desync")
@@ -148,7 +155,8 @@ def recent() -> ResponseReturnValue:
 @bp.get("/healthz")
 @public
 def healthz() -> ResponseReturnValue:
-    """Probe for the process manager: 200 when the database answers, 503 when it does not."""
+    """Probe for the process manager: 200 when the database answers and the sync engine's worker ran a pass within
+    the last three minutes; 503 (saying which) when either is not so."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
@@ -158,4 +166,8 @@ def healthz() -> ResponseReturnValue:
         except SQLAlchemyError:
             current_app.logger.debug("rollback after a failed probe failed too")
         return {"status": "unavailable", "database": "unreachable"}, 503, {"Cache-Control": "no-store"}
-    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+    engine = _engine(None)
+    if engine.silent:
+        body = {"status": "unavailable", "database": "ok", "engine": "silent", **engine.as_json()}
+        return body, 503, {"Cache-Control": "no-store"}
+    return {"status": "ok", "database": "ok", "engine": engine.as_json()}, 200, {"Cache-Control": "no-store"}

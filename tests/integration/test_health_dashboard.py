@@ -12,10 +12,12 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from ops_ui import create_app, queue_rules
 from ops_ui.categories import ErrorCategory
+from ops_ui.engine.due import due_condition
 from ops_ui.extensions import db
 from ops_ui.health import views
 from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS
@@ -24,6 +26,7 @@ from ops_ui.models import (
     AppointmentStatus,
     Call,
     Company,
+    EnginePass,
     Role,
     Service,
     Staff,
@@ -302,7 +305,7 @@ def test_success_rate_and_desync_link_to_their_lists_and_every_figure_says_what_
     assert _tile(page, "desync") == ("/health/desync", "1")
     assert "1 already past their start" in page
     # Every figure carries its definition as visible help text and as a tooltip.
-    assert page.count('class="health-tile-help"') == 10
+    assert page.count('class="health-tile-help"') == 11
     assert 'title="Failed appointments starting within the next 48 hours (not already started)."' in page
 
 
@@ -502,11 +505,47 @@ def test_health_pages_need_a_session(client: FlaskClient, path: str) -> None:
     assert urlsplit(response.headers["Location"]).path == "/login"
 
 
-def test_healthz_answers_without_login_when_the_database_does(client: FlaskClient) -> None:
+def _engine_passed(seconds_ago: float) -> None:
+    started = NOW - timedelta(seconds=seconds_ago)  # the dashboard's clock
+    db.session.add(EnginePass(started_at=started, finished_at=started, tried=0, synced=0, failed=0, deferred=0))
+    db.session.commit()
+
+
+def test_healthz_answers_without_login_when_the_database_does_and_the_engine_runs(client: FlaskClient) -> None:
+    _engine_passed(30)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    body = response.get_json()
+    assert (body["status"], body["database"], body["engine"]["silent"]) == ("ok", "ok", False)
+    assert body["engine"]["seconds_since_pass"] == 30
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("seconds_ago", [None, 200])
+def test_healthz_answers_503_when_the_engine_is_silent(client: FlaskClient, seconds_ago: float | None) -> None:
+    if seconds_ago is not None:
+        _engine_passed(seconds_ago)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert (response.get_json()["status"], response.get_json()["engine"]) == ("unavailable", "silent")
+
+
+def test_the_engine_tile_shows_the_last_pass_what_is_due_and_turns_red_when_silent(
+    app: Flask, client: FlaskClient
+) -> None:
+    build_salon()
+    login(client, _manager())
+    silent = client.get("/health").get_data(as_text=True)
+    assert 'class="health-tile health-tile-critical" id="health-engine"' in silent
+    assert "not retried: the sync engine is not running" in silent
+
+    _engine_passed(12)
+    running = client.get("/health").get_data(as_text=True)
+    assert 'class="health-tile" id="health-engine"' in running
+    assert _tile(running, "engine")[1] == "12 s ago"
+    engine = client.get("/health.json").get_json()["engine"]
+    assert engine["silent"] is False and engine["queue_length"] == 0
+    assert engine["due_now"] == db.session.scalar(select(func.count(Appointment.id)).where(due_condition(NOW)))
 
 
 def test_healthz_answers_503_when_the_database_does_not(app_config: dict[str, object], tmp_path: Any) -> None:
