@@ -75,6 +75,13 @@ class BeingChanged(Exception):
         self.holder = appointment.claimed_by or SYNC_ENGINE
         super().__init__(f"Appointment {appointment.id} is being changed by {self.holder} right now")
 
+    @property
+    def sentence(self) -> str:
+        """What the agent reads: the engine syncs, a person changes."""
+        if self.holder == SYNC_ENGINE:
+            return "Being synced right now by the sync engine"
+        return f"Being changed by {self.holder} right now"
+
 
 class ClaimLost(Exception):
     """This writer's claim expired and another writer took the appointment over; its outcome was not stored."""

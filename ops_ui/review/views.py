@@ -417,7 +417,7 @@ def _run(
     except StaleAppointment as stale:
         return _stale(stale)
     except BeingChanged as busy:
-        return _conflict(busy.appointment.id, f"Being changed by {busy.holder} right now — here is the current state.")
+        return _conflict(busy.appointment.id, f"{busy.sentence} — here is the current state.")
     except ClaimLost:
         return _conflict(appointment.id, TAKEN_OVER)
     except OutcomeNotStored:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from ops_ui.actions.contact import update_contact
 from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import sync_appointment
+from ops_ui.engine.claims import claim, release
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentStatus, Role, SyncAttempt, SyncStatus, User
 from tests.support import factories, records
@@ -173,6 +174,21 @@ def test_stale_version_answers_409_naming_who_changed_it_with_the_fresh_row(htmx
     assert f'name="version" value="{before["version"]}"' in _row_of(body, appointment)
     assert "neu@kunden-mail.de" in body
     assert state_of(appointment.id) == before
+
+
+def test_a_click_that_meets_the_engine_syncing_answers_409_being_synced_with_the_fresh_row(htmx, salon, sim):
+    appointment = _technical_failure(salon, sim)
+    held = claim(appointment, appointment.version, None)  # the engine's due pass, in the middle of its sync
+    before = state_of(appointment.id)
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert _toast(body).startswith("alert: Being synced right now by the sync engine")
+    assert f'id="appt-{appointment.id}"' in body
+    assert state_of(appointment.id) == before
+    release(held)
 
 
 # --- reschedule ----------------------------------------------------------------------------------------------------
