@@ -40,6 +40,8 @@ from ops_ui.models import (
 DAYS_BACK = 30
 DAYS_AHEAD = 30
 APPOINTMENTS_PER_DAY = 4
+OUTAGE_AGO = timedelta(minutes=10)
+"""When the demo's Cal.com outage happened: its failures' first retry (after one minute) is long due."""
 
 
 class DemoRefused(RuntimeError):
@@ -225,6 +227,22 @@ class DemoSeeder:
             )
 
         self._create_past_failures()
+        self._create_outage_failures()
+
+    def _create_outage_failures(self) -> None:
+        """Four coming appointments whose booking met a Cal.com outage a few minutes ago: their retry is due, so a
+        minute after `make run` the job worker has cleared them without anyone clicking."""
+        outage = self.now - OUTAGE_AGO
+        faults: list[dict[str, object]] = [{"status": 503}, {"status": 500}, {"html502": True}, {"status": 503}]
+        for days, (person, fault) in enumerate(zip(("Anna Becker", "Mia Wagner") * 2, faults, strict=True), start=2):
+            service = self.services["Färben"]
+            start = self._free_start(person, service, days)
+            appointment = self._appointment(self._customer(), service, self.staff[person][0], start)
+            appointment.created_at = appointment.updated_at = outage  # booked by phone during the outage
+            db.session.commit()
+            self.admin.set_faults(method="POST", count=1, **fault)
+            sync_appointment(appointment, now=outage)
+            self.admin.clear_faults()
 
     def _create_past_failures(self) -> None:
         """Twelve failures that can never sync: Cal.com broke when they were made, or nobody synced them in time."""

@@ -7,8 +7,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from ops_ui import queue_rules as rules
 from ops_ui.categories import ErrorCategory
 from ops_ui.demo.seed import DemoRefused, seed_demo
+from ops_ui.engine.due import due_appointment_ids
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, Call, Service, Staff, SyncAttempt, SyncStatus, User
 
@@ -42,6 +44,10 @@ def test_demo_has_the_salon_and_the_situations_from_the_field(seeded, sim, now):
     assert categories[ErrorCategory.MISSING_CONTACT] == 1
     assert categories[ErrorCategory.NO_STAFF] == 2
     assert sum(appointment.starts_at < now for appointment in failed) == 12
+    # A Cal.com outage minutes ago left coming appointments failed; their retry is due, for the job worker.
+    outage = [a for a in failed if a.starts_at > now and a.last_error_category in rules.TECHNICAL_CATEGORIES]
+    assert len(outage) == 4
+    assert set(due_appointment_ids(now, 100)) >= {appointment.id for appointment in outage}
     assert (
         db.session.scalar(select(func.count(Appointment.id)).where(Appointment.sync_status == SyncStatus.PENDING)) == 2
     )
