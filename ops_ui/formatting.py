@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from ops_ui.audit import SYNC_ENGINE
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
 from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
 
@@ -131,4 +132,5 @@ def register_template_helpers(app: Flask) -> None:
         "CRITICAL_WITHIN_HOURS": CRITICAL_WITHIN_HOURS,
         "STUCK_AFTER_MINUTES": STUCK_AFTER_MINUTES,
         "ANCIENT_AFTER_DAYS": ANCIENT_AFTER_DAYS,
+        "SYNC_ENGINE": SYNC_ENGINE,
     }

@@ -33,6 +33,8 @@ from ops_ui.models import (
 from ops_ui.queue_rules import is_open
 
 RUN_ACTION = "bulk_retry"
+ID_BATCH = 1000
+"""Ids per ``IN (…)``: far below SQLite's and PostgreSQL's limits on bound parameters."""
 SKIPPED_ACTION = "bulk_retry_skipped_failed"
 """Audit action of an item a run did not send; it changed nothing (the ``_failed`` suffix says so)."""
 
@@ -62,11 +64,9 @@ def start_bulk_retry(actor: User, appointment_ids: Sequence[int], *, include_unc
     """Store the run and queue its items; only appointments the actor may see and that are still open count."""
     if not actor.is_active or not actor.can_act:
         raise NotAllowed(f"{actor.name} may not retry appointments")
-    statement = select(Appointment).where(Appointment.id.in_(set(appointment_ids)))
-    if actor.company_id is not None:
-        statement = statement.where(Appointment.company_id == actor.company_id)
-    appointments = [row for row in db.session.scalars(statement.order_by(Appointment.starts_at, Appointment.id))]
-    appointments = [row for row in appointments if is_open(row)]
+    appointments = sorted(
+        (row for row in _visible(actor, appointment_ids) if is_open(row)), key=lambda row: (row.starts_at, row.id)
+    )
     run = BulkRun(
         company_id=actor.company_id,
         started_by_id=actor.id,
@@ -92,6 +92,18 @@ def start_bulk_retry(actor: User, appointment_ids: Sequence[int], *, include_unc
     for item in items:
         retry_item_job(item.id)
     return run
+
+
+def _visible(actor: User, appointment_ids: Sequence[int]) -> list[Appointment]:
+    """The appointments of ``appointment_ids`` the actor may see, read in batches (a view may hold many thousands)."""
+    wanted = sorted(set(appointment_ids))
+    rows: list[Appointment] = []
+    for start in range(0, len(wanted), ID_BATCH):
+        statement = select(Appointment).where(Appointment.id.in_(wanted[start : start + ID_BATCH]))
+        if actor.company_id is not None:
+            statement = statement.where(Appointment.company_id == actor.company_id)
+        rows.extend(db.session.scalars(statement))
+    return rows
 
 
 def cancel_bulk_run(run: BulkRun, actor: User) -> None:
@@ -126,8 +138,11 @@ def progress(run: BulkRun) -> Progress:
 
 def remaining_ids(run: BulkRun) -> list[int]:
     """The run's appointments that are still open (for the summary's link to the board)."""
-    ids = db.session.scalars(select(BulkRunItem.appointment_id).where(BulkRunItem.run_id == run.id)).all()
-    rows = db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))).all()
+    rows = db.session.scalars(
+        select(Appointment)
+        .join(BulkRunItem, BulkRunItem.appointment_id == Appointment.id)
+        .where(BulkRunItem.run_id == run.id)
+    )
     return [row.id for row in rows if is_open(row)]
 
 

@@ -6,11 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ops_ui.actions.cancel import REASONS
+from ops_ui.review.filters import is_id
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
 CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}
@@ -85,3 +95,38 @@ class ContactForm(ActionForm):
         "Phone", validators=[Optional(), Length(max=64), plain_text], render_kw={"placeholder": "+49 30 1234567"}
     )
     and_retry = HiddenField()
+
+
+INCLUDE_UNCHANGED_LABEL = "Include business failures that were not changed (they will likely fail again)"
+IDS_MESSAGE = "The selection holds something that is not an appointment number; reload the page."
+
+
+class AppointmentIds(Field):
+    """Repeated ``ids`` parameters (the rows' checkboxes) as appointment ids; anything else is damaged input."""
+
+    data: list[int] | None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        if not all(is_id(raw) and 0 < int(raw) <= MAX_INTEGER for raw in valuelist):
+            raise ValueError(IDS_MESSAGE)
+        self.data = [int(raw) for raw in valuelist]
+
+
+class BulkRetryForm(FlaskForm):
+    """The bulk bar: "Retry selected" (the ticked rows' ``ids``) or "Retry all in view" (``all``: the board's
+    filter, sent in the query string, is resolved to ids on the server). No versions: each item is retried from the
+    state it has when its job runs, and one that was fixed meanwhile is skipped."""
+
+    ids = AppointmentIds()
+    all = BooleanField()
+    include_unchanged = BooleanField(INCLUDE_UNCHANGED_LABEL)
+
+    @property
+    def selected_ids(self) -> list[int]:
+        """The ticked ids (a repeated one counts once: the run is over a set); read it only after validation."""
+        return self.ids.data or []
+
+
+class BulkCancelForm(FlaskForm):
+    """Only the CSRF token: stopping a run needs nothing else."""

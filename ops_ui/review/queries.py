@@ -48,7 +48,7 @@ class CategoryCount:
     count: int
 
 
-def _conditions(
+def view_conditions(
     filters: ReviewFilters, now: datetime, time_zone: str, *, with_category: bool = True
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of a board view. The sync views and the critical, past and ancient flags are the health
@@ -129,7 +129,7 @@ def board_page(user: User, filters: ReviewFilters, now: datetime, time_zone: str
     """One page, soonest start first, after ``filters.after``; ``next_cursor`` is set when more rows follow."""
     statement = (
         select(Appointment)
-        .where(*_conditions(filters, now, time_zone))
+        .where(*view_conditions(filters, now, time_zone))
         .options(
             joinedload(Appointment.customer),
             joinedload(Appointment.service),
@@ -161,7 +161,7 @@ def category_counts(user: User, filters: ReviewFilters, now: datetime, time_zone
     count = func.count(Appointment.id)
     statement = (
         select(Appointment.last_error_category, count)
-        .where(*_conditions(filters, now, time_zone, with_category=False))
+        .where(*view_conditions(filters, now, time_zone, with_category=False))
         .group_by(Appointment.last_error_category)
     )
     rows = db.session.execute(_scoped(statement, user)).all()

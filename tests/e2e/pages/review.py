@@ -56,3 +56,41 @@ class ReviewBoard:
             self.page.keyboard.press(key)
         expect(target).to_be_focused()
         return target
+
+    # --- bulk retry --------------------------------------------------------------------------------------------
+
+    def select(self, appointment_id: int) -> Locator:
+        """Tick a row's checkbox (it joins the bulk bar's form)."""
+        checkbox = self.page.get_by_label(f"Select appointment #{appointment_id}", exact=True)
+        checkbox.check()
+        return checkbox
+
+    def bulk_bar(self) -> Locator:
+        return self.page.get_by_role("form", name="Retry many at once")
+
+    def bulk_retry(self, button: str = "Retry selected") -> BulkRunPage:
+        """Press one of the bulk bar's buttons and land on the run's own page."""
+        self.bulk_bar().get_by_role("button", name=button, exact=True).click()
+        expect(self.page).to_have_url(re.compile(r"/review/bulk/\d+$"))
+        return BulkRunPage(self.page)
+
+
+class BulkRunPage:
+    """A bulk retry's own page: its progress bar, the counts so far and, once finished, the summary."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    @property
+    def run_id(self) -> int:
+        return int(self.page.url.rstrip("/").rsplit("/", 1)[1])
+
+    def progressbar(self) -> Locator:
+        return self.page.get_by_role("progressbar")
+
+    def count(self, name: str) -> Locator:
+        """The figure after "Synced", "Skipped" or "Failed"."""
+        return self.page.locator(".bulk-counts div", has_text=name).locator("dd")
+
+    def summary(self) -> Locator:
+        return self.page.locator(".bulk-summary").get_by_role("status")
