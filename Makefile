@@ -32,7 +32,7 @@ test: $(VENV)/.dev chromium ## the whole suite: unit, integration and end-to-end
 
 ENGINE_TESTS := tests/integration/test_job_workers.py tests/integration/test_rate_budget.py \
 	tests/integration/test_bulk_retry.py tests/integration/test_sync_due.py tests/integration/test_sync_service.py \
-	tests/integration/test_one_writer.py tests/integration/test_cleanup.py
+	tests/integration/test_one_writer.py tests/integration/test_cleanup.py tests/integration/test_handover.py
 
 test-redis: $(VENV)/.dev ## the engine's tests with the job queue and rate budget in Redis (REDIS_URL must be set)
 	@test -n "$$REDIS_URL" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/15"; exit 2; }
@@ -48,6 +48,7 @@ lint: $(VENV)/.dev ## ruff check and format check
 typecheck: $(VENV)/.dev ## mypy as configured in pyproject.toml
 	$(BIN)/mypy
 
-bench: $(VENV)/.dev ## the board and dashboard benchmarks at a million appointments
+bench: $(VENV)/.dev ## the board and dashboard at a million appointments; bulk retry under the rate limit
 	$(BIN)/python -m bench.review_board
 	$(BIN)/python -m bench.health_dashboard
+	$(BIN)/python -m bench.bulk_retry

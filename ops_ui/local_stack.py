@@ -21,6 +21,7 @@ from ops_ui.config import INSTANCE_DIR
 from ops_ui.demo.commands import echo_demo_logins
 from ops_ui.demo.seed import seed_demo
 from ops_ui.extensions import db
+from ops_ui.jobs.queue import worker_command
 from ops_ui.models import Company
 
 APP_HOST = os.environ.get("SYNC_DESK_HOST", "127.0.0.1")
@@ -53,8 +54,7 @@ def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
 
 def start_worker() -> subprocess.Popen[str]:
     """One job worker (two threads): the due pass every minute, the nightly clean-up, bulk retries."""
-    command = [sys.executable, "-m", "huey.bin.huey_consumer", "ops_ui.jobs.tasks.huey", "--workers", "2"]
-    return subprocess.Popen(command, text=True)
+    return subprocess.Popen(worker_command(workers=2), text=True)
 
 
 def stop(process: subprocess.Popen[str] | None, sig: int = signal.SIGTERM) -> None:

@@ -22,6 +22,7 @@ from ops_ui.extensions import db
 from ops_ui.jobs.queue import app_context, huey
 from ops_ui.models import (
     Appointment,
+    AppointmentStatus,
     AuditEvent,
     BulkItemOutcome,
     BulkRun,
@@ -165,6 +166,9 @@ def retry_item(item_id: int) -> int | None:
     run = db.session.get(BulkRun, item.run_id)
     appointment = db.session.get(Appointment, item.appointment_id)
     assert run is not None and appointment is not None
+    if run.state is not BulkRunState.CANCELLED and _synced_meanwhile(appointment):
+        _record(item, BulkItemOutcome.SYNCED, note="Synced meanwhile by the sync engine")
+        return None
     reason = _skip_reason(run, appointment)
     if reason is not None:
         db.session.add(
@@ -179,11 +183,16 @@ def retry_item(item_id: int) -> int | None:
     return None
 
 
+def _synced_meanwhile(appointment: Appointment) -> bool:
+    """The engine's due pass (or another agent) synced it while the item waited: the run's aim is reached."""
+    return appointment.status is AppointmentStatus.SCHEDULED and not is_open(appointment)
+
+
 def _skip_reason(run: BulkRun, appointment: Appointment) -> str | None:
     if run.state is BulkRunState.CANCELLED:
         return f"Bulk retry #{run.id} was cancelled before this appointment was tried"
     if not is_open(appointment):
-        return "Nothing left to retry: synced or cancelled meanwhile"
+        return f"Nothing left to retry: {appointment.status.value} meanwhile"
     if not run.include_unchanged and appointment.id in repeat_failure_ids([appointment]):
         return "Skipped: Cal.com refused this for a business reason and nothing was changed since"
     return None

@@ -39,7 +39,7 @@ WINDOW_SECONDS = 60.0
 LIMIT_HEADER = "X-RateLimit-Limit-Default"
 REMAINING_HEADER = "X-RateLimit-Remaining-Default"
 RESET_HEADER = "X-RateLimit-Reset-Default"
-FIELDS = ("window_ends", "used", "blocked_until", "limit")
+FIELDS = ("window_ends", "used", "blocked_until", "limit", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class BudgetState:
     blocked_until: float = 0.0
     limit: int = 0
     """Cal.com's limit for the key as its last answer said (``X-RateLimit-Limit-Default``); 0 until one did."""
+    confirmed: int = 0
+    """1 once an answer gave the window's end; until then ``window_ends`` is our own guess (a little early)."""
 
 
 def take(state: BudgetState, now: float, limit: int, headroom: int) -> tuple[BudgetState, float]:
@@ -59,7 +61,7 @@ def take(state: BudgetState, now: float, limit: int, headroom: int) -> tuple[Bud
     if now < state.blocked_until:
         return state, state.blocked_until - now
     if now >= state.window_ends:
-        state = replace(state, window_ends=now + WINDOW_SECONDS, used=0)
+        state = replace(state, window_ends=now + WINDOW_SECONDS, used=0, confirmed=0)
     if state.used < max(1, (state.limit or limit) - headroom):
         return replace(state, used=state.used + 1), 0.0
     return state, state.window_ends - now
@@ -68,23 +70,22 @@ def take(state: BudgetState, now: float, limit: int, headroom: int) -> tuple[Bud
 def corrected(state: BudgetState, now: float, status: int, headers: Mapping[str, str]) -> BudgetState:
     """The state after Cal.com's answer said how much of its window is left.
 
-    ``Reset`` is whole seconds rounded up, so ``now + reset`` is never before Cal.com's real window end: the budget
-    may wait up to a second too long, never too short.
+    ``Reset`` is whole seconds rounded up, so each answer's ``now + reset`` is at or after Cal.com's real window end,
+    by up to a second: the earliest of these answers is the closest to the real end that is still safe.
     """
     reset = header_int(headers, RESET_HEADER)
     if status == 429:
         wait = reset if reset is not None else WINDOW_SECONDS
-        return replace(state, window_ends=now + wait, blocked_until=now + wait)
+        return replace(state, window_ends=now + wait, blocked_until=now + wait, confirmed=1)
     limit, remaining = header_int(headers, LIMIT_HEADER), header_int(headers, REMAINING_HEADER)
     if reset is None or limit is None or remaining is None:
         return state
     calcom_ends, calcom_used = now + reset, max(0, limit - remaining)
     if abs(calcom_ends - state.window_ends) > 2:
         # Cal.com is in another window than the one we count in (it began before ours, or ours is over): adopt it.
-        return replace(state, window_ends=calcom_ends, used=calcom_used, limit=limit)
-    return replace(
-        state, window_ends=max(state.window_ends, calcom_ends), used=max(state.used, calcom_used), limit=limit
-    )
+        return replace(state, window_ends=calcom_ends, used=calcom_used, limit=limit, confirmed=1)
+    window_ends = min(state.window_ends, calcom_ends) if state.confirmed else calcom_ends
+    return replace(state, window_ends=window_ends, used=max(state.used, calcom_used), limit=limit, confirmed=1)
 
 
 def used_now(state: BudgetState, now: float) -> int:
@@ -134,9 +135,9 @@ class SqliteBudgetStore:
         self.path = path
         with self._connect() as connection:
             connection.execute(
-                "CREATE TABLE IF NOT EXISTS budget "
+                "CREATE TABLE IF NOT EXISTS rate_budget "
                 "(key TEXT PRIMARY KEY, window_ends REAL NOT NULL, used INTEGER NOT NULL, blocked_until REAL NOT NULL, "
-                "limit_seen INTEGER NOT NULL)"
+                "limit_seen INTEGER NOT NULL, confirmed INTEGER NOT NULL)"
             )
 
     def _connect(self) -> sqlite3.Connection:
@@ -147,13 +148,13 @@ class SqliteBudgetStore:
         try:
             connection.execute("BEGIN IMMEDIATE")
             row = connection.execute(
-                "SELECT window_ends, used, blocked_until, limit_seen FROM budget WHERE key = ?", (key,)
+                "SELECT window_ends, used, blocked_until, limit_seen, confirmed FROM rate_budget WHERE key = ?", (key,)
             ).fetchone()
             state, result = change(BudgetState(*row) if row else BudgetState())
             connection.execute(
-                "INSERT OR REPLACE INTO budget (key, window_ends, used, blocked_until, limit_seen) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, state.window_ends, state.used, state.blocked_until, state.limit),
+                "INSERT OR REPLACE INTO rate_budget (key, window_ends, used, blocked_until, limit_seen, confirmed) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, state.window_ends, state.used, state.blocked_until, state.limit, state.confirmed),
             )
             connection.execute("COMMIT")
             return result
@@ -187,7 +188,7 @@ class RedisBudgetStore:
 
 
 def _state_of(values: list[bytes | None]) -> BudgetState:
-    window_ends, used, blocked_until, limit = values
-    if window_ends is None or used is None or blocked_until is None or limit is None:
+    if any(value is None for value in values):
         return BudgetState()
-    return BudgetState(float(window_ends), int(used), float(blocked_until), int(limit))
+    window_ends, used, blocked_until, limit, confirmed = (value or b"0" for value in values)
+    return BudgetState(float(window_ends), int(used), float(blocked_until), int(limit), int(confirmed))

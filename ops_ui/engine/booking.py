@@ -64,10 +64,11 @@ def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
     """Create the Cal.com booking of a claimed appointment and store the outcome; never raises for Cal.com errors.
 
     ``now`` is the moment the sync happens (the past, when demo history is replayed); attempts are stamped with it.
+    Without it each attempt carries the moment of its own exchange (a request may wait for the rate budget).
     """
     row = held.appointment
-    now = now or utcnow()
     writer = Writer(held, SyncOperation.CREATE, at=now)
+    now = now or utcnow()
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
         assert settlement.failure is not None

@@ -6,6 +6,7 @@ process: the web app only enqueues. Workers run ``huey_consumer ops_ui.jobs.task
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -17,6 +18,17 @@ from huey import Huey, RedisHuey, SqliteHuey
 from ops_ui.config import Config
 
 QUEUE_NAME = "sync-desk"
+POLL_MAX_DELAY_SECONDS = 1
+"""An idle worker looks at the SQLite queue at least this often. huey's default backs off to 10 s, which would start
+the first job of a new rate-limit window seconds late; a Redis worker blocks waiting for a job instead."""
+
+
+def worker_command(workers: int = 1, *, periodic: bool = True) -> list[str]:
+    """The command of one job worker process with ``workers`` threads; ``periodic`` also schedules the periodic jobs
+    (one such worker is enough: the others are started with it off)."""
+    command = [sys.executable, "-m", "huey.bin.huey_consumer", "ops_ui.jobs.tasks.huey", "--workers", str(workers)]
+    command += ["--max-delay", str(POLL_MAX_DELAY_SECONDS)]
+    return command if periodic else [*command, "--no-periodic"]
 
 
 def build_queue(config: Config) -> Huey:

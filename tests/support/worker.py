@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ops_ui.jobs.queue import worker_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +47,7 @@ def running_workers(config: Mapping[str, Any], log_dir: Path, count: int = 1) ->
         log = (log_dir / f"worker-{number}.log").open("w", encoding="utf-8")
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "huey.bin.huey_consumer", "ops_ui.jobs.tasks.huey", "--workers", "1"],
+                worker_command(workers=1),
                 cwd=REPO_ROOT,
                 env=worker_env(config),
                 stdout=log,

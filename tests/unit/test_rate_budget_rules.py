@@ -60,3 +60,12 @@ def test_answers_without_rate_headers_change_nothing_and_used_counts_only_the_ru
     state = BudgetState(window_ends=1060.0, used=7)
     assert corrected(state, 1001.0, 200, {}) == state
     assert (used_now(state, 1059.0), used_now(state, 1060.0)) == (7, 0)
+
+
+def test_the_earliest_answer_is_kept_as_the_windows_end_and_replaces_our_own_guess():
+    guessed = BudgetState(window_ends=1059.9, used=1)  # our guess when the window opened, before any answer
+    first = corrected(guessed, 1000.5, 200, _headers(120, 119, 60))
+    assert first.window_ends == 1060.5  # an answer's end is never early; ours may be
+    second = corrected(first, 1010.2, 200, _headers(120, 118, 50))
+    assert second.window_ends == 1060.2  # rounded up less: closer to the real end, still not before it
+    assert corrected(second, 1020.9, 200, _headers(120, 117, 40)).window_ends == 1060.2
