@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
     finally:
         server.server_close()
+        state.webhooks.stop()
         state.store.close()
     return 0
 

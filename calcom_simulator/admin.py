@@ -1,4 +1,5 @@
-"""``/_sim/*``: set up users and event types, inject faults, tune throttling, shift the clock, reset.
+"""``/_sim/*``: set up users and event types, inject faults, tune throttling, shift the clock, reset; subscribe
+webhooks and read their deliveries; act as a person in Cal.com's UI (``/_sim/ui/...``).
 
 Plain JSON, no auth, loopback only; never touched by fault injection or rate limiting.
 """
@@ -11,11 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from calcom_simulator import output, slots
-from calcom_simulator.errors import iso_ms
+from calcom_simulator import output, slots, webhooks
+from calcom_simulator.errors import ApiError, iso_ms
 from calcom_simulator.faults import FaultConfig, FaultConfigError
 from calcom_simulator.ratelimit import RateLimitSettings
-from calcom_simulator.validation import is_time_zone
+from calcom_simulator.validation import is_time_zone, validate_cancel, validate_create, validate_reschedule
 
 admin_blueprint = Blueprint("sim_admin", __name__, url_prefix="/_sim")
 
@@ -52,6 +53,14 @@ def loopback_only() -> None:
 def bad_input(error: ValueError) -> Response:
     response = jsonify({"error": str(error)})
     response.status_code = 400
+    return response
+
+
+@admin_blueprint.errorhandler(ApiError)
+def refused_by_calcom(error: ApiError) -> Response:
+    """A UI action Cal.com refuses (slot taken, already cancelled …): its status and message, in the admin shape."""
+    response = jsonify({"error": error.message, "code": error.code})
+    response.status_code = error.status
     return response
 
 
@@ -179,3 +188,87 @@ def clock() -> Response:
 def bookings() -> Response:
     state = _state()
     return jsonify({"bookings": [state.bookings.render(row) for row in state.store.bookings()]})
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------
+
+
+def _subscription(body: dict[str, Any]) -> dict[str, Any]:
+    url, secret, triggers = body.get("subscriberUrl"), body.get("secret"), body.get("eventTriggers")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise AdminInputError("subscriberUrl (http or https URL) is required")
+    if secret is not None and not isinstance(secret, str):
+        raise AdminInputError("secret must be a string or null")
+    if not isinstance(triggers, list) or not triggers or any(t not in webhooks.TRIGGERS for t in triggers):
+        raise AdminInputError(f"eventTriggers must be a non-empty list of {', '.join(webhooks.TRIGGERS)}")
+    active = body.get("active", True)
+    if not isinstance(active, bool):
+        raise AdminInputError("active must be true or false")
+    return {"subscriber_url": url, "secret": secret or None, "event_triggers": triggers, "active": int(active)}
+
+
+@admin_blueprint.post("/webhooks")
+def add_webhook() -> tuple[Response, int]:
+    state = _state()
+    row = state.store.create_webhook(**_subscription(_body()), created_at=state.clock.now())
+    return jsonify(webhooks.subscription_json(row)), 201
+
+
+@admin_blueprint.get("/webhooks")
+def list_webhooks() -> Response:
+    return jsonify({"webhooks": [webhooks.subscription_json(row) for row in _state().store.webhooks()]})
+
+
+@admin_blueprint.delete("/webhooks/<int:webhook_id>")
+def remove_webhook(webhook_id: int) -> Response:
+    if not _state().store.delete_webhook(webhook_id):
+        abort(404, f"No webhook with id {webhook_id}")
+    return jsonify({"status": "ok"})
+
+
+@admin_blueprint.get("/webhooks/deliveries")
+def deliveries() -> Response:
+    return jsonify({"deliveries": [webhooks.delivery_json(row) for row in _state().store.deliveries()]})
+
+
+# --- a person in Cal.com's UI --------------------------------------------------------------------------------
+# Same service methods as the API (so the same checks, the same stored result and the same webhooks); only the
+# way in differs: no API key, no throttling, no faults, and the person is named instead of the key's owner.
+
+
+def _host_email(uid: str) -> str | None:
+    """Who acts when the body names nobody: the booking's host, working in their own Cal.com."""
+    store = _state().store
+    row = store.booking(uid)
+    host = store.user(row["host_id"]) if row else None
+    return host["email"] if host else None
+
+
+@admin_blueprint.post("/ui/bookings")
+def ui_create() -> tuple[Response, int]:
+    body = _body()
+    attendee = body.get("attendee")
+    if isinstance(attendee, dict):
+        attendee = {"timeZone": "Europe/Berlin", **attendee}
+    booking = validate_create(
+        {"start": body.get("start"), "eventTypeId": body.get("eventTypeId"), "attendee": attendee}
+    )
+    return jsonify(_state().bookings.create(booking)), 201
+
+
+@admin_blueprint.post("/ui/bookings/<uid>/cancel")
+def ui_cancel(uid: str) -> Response:
+    body = _body()
+    by = body.get("cancelledBy") or _host_email(uid)
+    cancel = validate_cancel({"cancellationReason": body.get("cancellationReason") or ""})
+    return jsonify(_state().bookings.cancel(uid, cancel, {"email": by} if by else None))
+
+
+@admin_blueprint.post("/ui/bookings/<uid>/reschedule")
+def ui_reschedule(uid: str) -> tuple[Response, int]:
+    body = _body()
+    move = {"start": body.get("start"), "rescheduledBy": body.get("rescheduledBy") or _host_email(uid)}
+    if body.get("reschedulingReason"):
+        move["reschedulingReason"] = body["reschedulingReason"]
+    move = validate_reschedule({k: v for k, v in move.items() if v is not None})
+    return jsonify(_state().bookings.reschedule(uid, move)), 201

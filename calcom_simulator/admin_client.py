@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import requests
+
+ALL_TRIGGERS = ("BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED")
 
 
 class SimulatorAdmin:
@@ -92,3 +95,59 @@ class SimulatorAdmin:
     def bookings(self) -> list[dict[str, Any]]:
         bookings: list[dict[str, Any]] = self._call("GET", "/bookings")["bookings"]
         return bookings
+
+    # --- webhooks ----------------------------------------------------------------------------------------------
+
+    def add_webhook(
+        self, url: str, secret: str | None = None, *, triggers: Sequence[str] = ALL_TRIGGERS, active: bool = True
+    ) -> dict[str, Any]:
+        """Subscribe ``url``; returns ``{id, subscriberUrl, eventTriggers, active, secret, createdAt}``."""
+        body = {"subscriberUrl": url, "secret": secret, "eventTriggers": list(triggers), "active": active}
+        return self._call("POST", "/webhooks", body)
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        subscriptions: list[dict[str, Any]] = self._call("GET", "/webhooks")["webhooks"]
+        return subscriptions
+
+    def remove_webhook(self, webhook_id: int) -> None:
+        self._call("DELETE", f"/webhooks/{webhook_id}")
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every attempt, oldest first: ``{id, webhookId, triggerEvent, url, attempt, ok, statusCode, error, body,
+        sentAt}`` (``body`` is the exact JSON text sent)."""
+        attempts: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries")["deliveries"]
+        return attempts
+
+    # --- a person in Cal.com's UI (changes Sync Desk did not make; they fire webhooks like API changes) --------
+
+    def ui_create(
+        self,
+        event_type_id: int,
+        start: str,
+        attendee_name: str,
+        attendee_email: str,
+        *,
+        time_zone: str = "Europe/Berlin",
+    ) -> dict[str, Any]:
+        """Book as a customer on the booking page; returns the booking in Cal.com's v2 shape (no metadata)."""
+        attendee = {"name": attendee_name, "email": attendee_email, "timeZone": time_zone}
+        return self._call("POST", "/ui/bookings", {"eventTypeId": event_type_id, "start": start, "attendee": attendee})
+
+    def ui_cancel(self, uid: str, reason: str = "", *, by: str | None = None) -> dict[str, Any]:
+        """Cancel as ``by`` (an e-mail; the booking's host when omitted); returns the cancelled booking."""
+        body: dict[str, Any] = {"cancellationReason": reason}
+        if by:
+            body["cancelledBy"] = by
+        return self._call("POST", f"/ui/bookings/{uid}/cancel", body)
+
+    def ui_reschedule(
+        self, uid: str, start: str, *, by: str | None = None, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Move to ``start`` as ``by`` (the host when omitted); returns the *new* booking (the old uid is cancelled
+        with ``rescheduledToUid``)."""
+        body: dict[str, Any] = {"start": start}
+        if by:
+            body["rescheduledBy"] = by
+        if reason:
+            body["reschedulingReason"] = reason
+        return self._call("POST", f"/ui/bookings/{uid}/reschedule", body)

@@ -37,6 +37,7 @@ from calcom_simulator.validation import (
     validate_reassign,
     validate_reschedule,
 )
+from calcom_simulator.webhooks import WebhookDispatcher
 
 API_KEY_PREFIX = "cal_"
 BOOKING_VERSIONS = (api_versions.BOOKINGS, "2026-02-25")
@@ -66,9 +67,11 @@ class SimulatorState:
 
     def __post_init__(self) -> None:
         self.store.ensure_keys(self.api_keys, self.owner_email)
-        self.bookings = BookingService(self.store, self.clock)
+        self.webhooks = WebhookDispatcher(self.store, self.clock, self.stopping)
+        self.bookings = BookingService(self.store, self.clock, notify=self.webhooks.emit)
 
     def reset(self) -> None:
+        self.webhooks.reset()  # first: nothing queued before the reset is sent or recorded after it
         self.store.wipe()
         self.store.ensure_keys(self.api_keys, self.owner_email)
         self.faults.clear()

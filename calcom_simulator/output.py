@@ -1,8 +1,10 @@
-"""Stored rows → Cal.com v2 output shapes (bookings, event types, ``/v2/me``)."""
+"""Stored rows → Cal.com v2 output shapes (bookings, event types, ``/v2/me``, webhook payloads)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from calcom_simulator.errors import iso_ms
 
@@ -178,3 +180,113 @@ def admin_user(user: dict[str, Any]) -> dict[str, Any]:
         "timeZone": user["time_zone"],
         "workingHours": user["working_hours"],
     }
+
+
+# --- webhook payloads (version 2021-10-20) ---------------------------------------------------------------------
+
+SYSTEM_FIELD_LABELS = {"name": "your_name", "email": "email_address"}
+WEBHOOK_STATUS = {"accepted": "ACCEPTED", "pending": "PENDING", "cancelled": "CANCELLED", "rejected": "REJECTED"}
+
+
+def webhook_time(moment: datetime) -> str:
+    """``dayjs(...).utc().format()``, what Cal.com puts in ``startTime``/``endTime``: seconds, no milliseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_offset(time_zone: str, moment: datetime) -> int:
+    """Minutes east of UTC in ``time_zone`` at ``moment`` (Cal.com's ``getUTCOffsetByTimezone``)."""
+    offset = moment.astimezone(ZoneInfo(time_zone)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _webhook_person(name: str, email: str, time_zone: str, locale: str, start: datetime) -> dict[str, Any]:
+    first, _, last = name.strip().partition(" ")
+    return {
+        "name": name,
+        "email": email,
+        "firstName": first,
+        "lastName": last.strip(),
+        "timeZone": time_zone,
+        "language": {"locale": locale},
+        "utcOffset": utc_offset(time_zone, start),
+    }
+
+
+def _webhook_attendees(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The booker first, then each guest (Cal.com adds guests as attendees with an empty name)."""
+    attendee = row["attendee"]
+    zone, locale = attendee["timeZone"], attendee.get("language", "en")
+    booker = _webhook_person(attendee["name"], attendee.get("email") or "", zone, locale, row["start"])
+    if attendee.get("phoneNumber"):
+        booker["phoneNumber"] = attendee["phoneNumber"]
+    guests = [_webhook_person("", email, zone, locale, row["start"]) for email in row["guests"]]
+    return [booker, *guests]
+
+
+def _webhook_responses(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``responses`` (system and custom fields) and ``userFieldsResponses`` (custom fields only)."""
+    attendee = row["attendee"]
+    responses: dict[str, Any] = {
+        slug: {"label": label, "value": attendee.get(slug) or "", "isHidden": False}
+        for slug, label in SYSTEM_FIELD_LABELS.items()
+    }
+    if attendee.get("phoneNumber"):
+        responses["attendeePhoneNumber"] = {"label": "phone_number", "value": attendee["phoneNumber"]}
+    if row["guests"]:
+        responses["guests"] = {"label": "additional_guests", "value": row["guests"]}
+    custom = {slug: {"label": slug, "value": value} for slug, value in row["booking_fields"].items()}
+    return responses | custom, custom
+
+
+def webhook_payload(
+    row: dict[str, Any],
+    event_type: dict[str, Any],
+    organizer: dict[str, Any],
+    *,
+    sequence: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``payload`` of a booking webhook, after ``BookingPayloadBuilder`` (v2021-10-20).
+
+    ``metadata`` is the booking's own metadata (Cal.com merges ``reqBody.metadata`` into it), plus ``videoCallUrl``
+    when the location is a URL. Fields Cal.com fills from integrations the simulator lacks (``videoCallData``,
+    ``appsStatus``, ``destinationCalendar``'s calendars, payments) are absent or empty.
+    """
+    responses, user_fields = _webhook_responses(row)
+    location = row["location"]
+    metadata = dict(row["metadata"])
+    if isinstance(location, str) and location.startswith(("http://", "https://")):
+        metadata = {"videoCallUrl": location, **metadata}
+    length = int((row["end"] - row["start"]).total_seconds() // 60)
+    organizer_out = _webhook_person(organizer["name"], organizer["email"], organizer["time_zone"], "en", row["start"])
+    del organizer_out["firstName"], organizer_out["lastName"]
+    payload: dict[str, Any] = {
+        "type": event_type["slug"],
+        "title": row["title"],
+        "description": "",
+        "additionalNotes": "",
+        "customInputs": {},
+        "startTime": webhook_time(row["start"]),
+        "endTime": webhook_time(row["end"]),
+        "organizer": {"id": organizer["id"], "username": organizer["username"], **organizer_out, "timeFormat": "HH:mm"},
+        "attendees": _webhook_attendees(row),
+        "responses": responses,
+        "userFieldsResponses": user_fields,
+        "location": location,
+        "uid": row["uid"],
+        "bookingId": row["id"],
+        "eventTypeId": event_type["id"],
+        "iCalUID": row["ics_uid"],
+        "iCalSequence": sequence,
+        "hashedLink": None,
+        "destinationCalendar": None,
+        "status": WEBHOOK_STATUS.get(row["status"], row["status"].upper()),
+        "eventTitle": event_type.get("title"),
+        "eventDescription": None,
+        "requiresConfirmation": False,
+        "price": 0,
+        "currency": "usd",
+        "length": length,
+        "metadata": metadata,
+    }
+    return payload | (extra or {})

@@ -6,6 +6,9 @@ Deliberate simplifications (documented so nobody mistakes them for Cal.com facts
   outside working hours answers the same "not available" message as a busy host, like Cal.com's
   ``no_available_users_found_error``;
 - round-robin team types pick the first free host in ``hostIds`` order.
+
+Every committed create, reschedule and cancel is announced through ``notify`` (the webhook dispatcher), whoever
+asked for it: the API or the simulated Cal.com UI (``/_sim/ui/...``), which calls these same methods.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calcom_simulator import errors, output, slots
+from calcom_simulator import errors, output, slots, webhooks
 from calcom_simulator.clock import Clock
 from calcom_simulator.errors import ApiError, bad_request, iso_ms, not_found
 from calcom_simulator.store import Store
@@ -40,9 +43,10 @@ def new_uid() -> str:
 
 
 class BookingService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, notify: webhooks.Notify | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.notify = notify
 
     # --- lookups ---------------------------------------------------------------------------------------------
 
@@ -69,12 +73,33 @@ class BookingService:
         ids = event_type["host_ids"] or [event_type["owner_id"]]
         return [user for user in (self.store.user(i) for i in ids) if user is not None]
 
-    def render(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _parties(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         event_type = self.store.event_type(row["event_type_id"]) or {"id": row["event_type_id"], "slug": ""}
         organizer = self.store.user(row["host_id"]) or {
             "id": row["host_id"], "name": "", "email": "", "username": "", "time_zone": "UTC",
         }  # fmt: skip
-        return output.booking(row, event_type, organizer)
+        return event_type, organizer
+
+    def render(self, row: dict[str, Any]) -> dict[str, Any]:
+        return output.booking(row, *self._parties(row))
+
+    def _announce(self, trigger: str, row: dict[str, Any], extra: dict[str, Any]) -> None:
+        """Called after the transaction committed, so a subscriber that reads the booking back finds it."""
+        if self.notify is None:
+            return
+        event_type, organizer = self._parties(row)
+        payload = output.webhook_payload(row, event_type, organizer, sequence=self._sequence(row), extra=extra)
+        self.notify(trigger, payload)
+
+    def _sequence(self, row: dict[str, Any]) -> int:
+        """``iCalSequence``: how many reschedules led to this booking (Cal.com adds one per reschedule)."""
+        count, seen, previous = 0, {row["uid"]}, row["rescheduled_from_uid"]
+        while previous and previous not in seen:
+            seen.add(previous)
+            count += 1
+            earlier = self.store.booking(previous)
+            previous = earlier["rescheduled_from_uid"] if earlier else None
+        return count
 
     def get(self, uid: str) -> dict[str, Any]:
         row = self.store.booking(uid)
@@ -157,6 +182,7 @@ class BookingService:
                 created_at=now,
                 updated_at=None,
             )
+        self._announce(webhooks.BOOKING_CREATED, row, {})
         return self.render(row)
 
     def reschedule(self, uid: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -207,6 +233,7 @@ class BookingService:
                 rescheduled_by_email=body.get("rescheduledBy"),
                 updated_at=now,
             )
+        self._announce(webhooks.BOOKING_RESCHEDULED, new_row, _reschedule_extra(old, body.get("rescheduledBy")))
         return self.render(new_row)
 
     def cancel(self, uid: str, body: dict[str, Any], caller: dict[str, Any] | None) -> dict[str, Any]:
@@ -226,10 +253,19 @@ class BookingService:
                 cancelled_by_email=caller["email"] if caller else "",
                 updated_at=self.clock.now(),
             )
+        extra = {
+            "cancellationReason": row["cancellation_reason"],
+            "cancelledBy": row["cancelled_by_email"],
+            "requestReschedule": False,
+        }
+        self._announce(webhooks.BOOKING_CANCELLED, row, extra)
         return self.render(row)
 
     def reassign(self, uid: str, user_id: int) -> dict[str, Any]:
-        """Round-robin only; the key owner is treated as admin of every event type, so 403 never happens here."""
+        """Round-robin only; the key owner is treated as admin of every event type, so 403 never happens here.
+
+        Announces nothing: Cal.com's manual reassignment sends no webhook (see ``calcom_simulator.webhooks``).
+        """
         with self.store.transaction():
             row = self.store.booking(uid)
             if row is None:
@@ -334,6 +370,20 @@ def _slots_by_local_date(
         day: [{"start": write(m)} | ({"end": write(m + length)} if query.with_end else {}) for m in moments]
         for day, moments in slots.group_by_local_date(starts, query.zone).items()
     }
+
+
+def _reschedule_extra(old: dict[str, Any], rescheduled_by: str | None) -> dict[str, Any]:
+    """What ``BOOKING_RESCHEDULED`` adds about the booking it replaced; ``rescheduledBy`` is left out when nobody
+    was named (Cal.com's ``JSON.stringify`` drops the ``undefined``)."""
+    extra: dict[str, Any] = {
+        "rescheduleId": old["id"],
+        "rescheduleUid": old["uid"],
+        "rescheduleStartTime": output.webhook_time(old["start"]),
+        "rescheduleEndTime": output.webhook_time(old["end"]),
+    }
+    if rescheduled_by:
+        extra["rescheduledBy"] = rescheduled_by
+    return extra
 
 
 def _location(location: dict[str, Any] | None, meeting_url: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""SQLite state (users, event types, bookings, API keys) so a restarted simulator remembers everything.
+"""SQLite state (users, event types, bookings, API keys, webhook subscriptions and their deliveries) so a restarted
+simulator remembers everything.
 
 One connection guarded by a re-entrant lock: the server is threaded, and a booking's conflict check and
 insert must happen in one critical section, exactly like a unique constraint would enforce it.
@@ -67,9 +68,29 @@ CREATE TABLE IF NOT EXISTS bookings (
     updated_at TEXT
 );
 CREATE INDEX IF NOT EXISTS bookings_host_time ON bookings (host_id, start);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscriber_url TEXT NOT NULL,
+    secret TEXT,
+    event_triggers TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id INTEGER NOT NULL,
+    trigger_event TEXT NOT NULL,
+    url TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
 
-_JSON_COLUMNS = {"working_hours", "host_ids", "attendee", "guests", "metadata", "booking_fields"}
+_JSON_COLUMNS = {"working_hours", "host_ids", "attendee", "guests", "metadata", "booking_fields", "event_triggers"}
 _TIME_COLUMNS = {"start", "end", "created_at", "updated_at"}
 
 
@@ -157,7 +178,7 @@ class Store:
 
     def wipe(self) -> None:
         with self.transaction():
-            for table in ("bookings", "event_types", "api_keys", "users"):
+            for table in ("webhook_deliveries", "webhooks", "bookings", "event_types", "api_keys", "users"):
                 self._db.execute(f"DELETE FROM {table}")
 
     def ensure_keys(self, keys: list[str], owner_email: str) -> None:
@@ -240,3 +261,25 @@ class Store:
             (host_id, to_db_time(end), to_db_time(start), exclude_uid or ""),
         )
         return [(row["start"], row["end"]) for row in rows]
+
+    # --- webhooks --------------------------------------------------------------------------------------------
+
+    def create_webhook(self, **values: Any) -> dict[str, Any]:
+        webhook_id = self._insert("webhooks", values)
+        return self.webhook(webhook_id)  # type: ignore[return-value]
+
+    def webhook(self, webhook_id: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM webhooks WHERE id = ?", (webhook_id,))
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM webhooks ORDER BY id")
+
+    def delete_webhook(self, webhook_id: int) -> bool:
+        with self.transaction():
+            return self._db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount > 0
+
+    def insert_delivery(self, **values: Any) -> int:
+        return self._insert("webhook_deliveries", values)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM webhook_deliveries ORDER BY id")
