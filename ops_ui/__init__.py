@@ -48,9 +48,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from ops_ui.health import bp as health_bp
     from ops_ui.review import bp as review_bp
+    from ops_ui.webhooks import bp as webhooks_bp
 
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(webhooks_bp)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

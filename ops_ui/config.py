@@ -52,6 +52,8 @@ class Config:
         """Cal.com's limit for our API key until Cal.com's answers say it (120 by default; some keys have more)."""
         self.CALCOM_RATE_HEADROOM = int(os.environ.get("CALCOM_RATE_HEADROOM", "2"))
         """Requests per minute left unused, for requests in flight when Cal.com's window turns."""
+        self.CALCOM_WEBHOOK_SECRET = os.environ.get("CALCOM_WEBHOOK_SECRET") or None
+        """The secret of Cal.com's webhook subscription; unset, /webhooks/calcom refuses every delivery."""
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         """Set: the job queue and the rate budget live in Redis (several machines). Unset: SQLite files below."""
         self.JOB_QUEUE_FILE = os.environ.get("SYNC_DESK_JOB_QUEUE_FILE", str(INSTANCE_DIR / "jobs.sqlite"))

@@ -395,3 +395,101 @@ class BulkRunItem(Base):
     error_category: Mapped[ErrorCategory | None] = mapped_column(_enum(ErrorCategory))
     note: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeliveryOutcome(enum.Enum):
+    """What became of one webhook delivery from Cal.com."""
+
+    RECEIVED = "received"
+    """Stored, not yet handled (a process that died meanwhile leaves this; Cal.com's redelivery handles it)."""
+    APPLIED = "applied"
+    ALREADY_IN_STEP = "already in step"
+    """The appointment already agrees with Cal.com (Sync Desk made the change itself)."""
+    NOT_APPLIED = "not applied"
+    """It names an appointment, but the change does not fit it (a closed appointment); the note says why."""
+    OWN_BOOKING = "own booking"
+    EXTERNAL_BOOKING = "external booking"
+    UNKNOWN_BOOKING = "unknown booking"
+    UNKNOWN_TRIGGER = "ignored: unknown trigger"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    """Another writer held the appointment; answered 503 so Cal.com delivers again."""
+    INVALID = "invalid"
+    BAD_SIGNATURE = "bad signature"
+
+    @property
+    def settled(self) -> bool:
+        """Handled to the end: the same delivery again is a duplicate."""
+        return self in SETTLED_OUTCOMES
+
+
+SETTLED_OUTCOMES = frozenset(
+    {
+        DeliveryOutcome.APPLIED,
+        DeliveryOutcome.ALREADY_IN_STEP,
+        DeliveryOutcome.NOT_APPLIED,
+        DeliveryOutcome.OWN_BOOKING,
+        DeliveryOutcome.EXTERNAL_BOOKING,
+        DeliveryOutcome.UNKNOWN_BOOKING,
+        DeliveryOutcome.UNKNOWN_TRIGGER,
+    }
+)
+
+
+class WebhookDelivery(Base):
+    """One POST from Cal.com to /webhooks/calcom, stored whole whatever became of it.
+
+    Cal.com sends no delivery id, so ``replay_key`` is the SHA-256 of the raw body: a redelivery is byte-identical.
+    """
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_company_received", "company_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    trigger: Mapped[str | None] = mapped_column(String(64))
+    """``triggerEvent`` of a signed delivery (None when the signature was refused or the body unreadable)."""
+    booking_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw_body: Mapped[str] = mapped_column(Text)
+    signature_valid: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[DeliveryOutcome] = mapped_column(_enum(DeliveryOutcome))
+    note: Mapped[str | None] = mapped_column(Text)
+    replay_key: Mapped[str] = mapped_column(String(64), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    """The company of the appointment or external booking it names; None: seen only by users of all companies."""
+
+    appointment: Mapped[Appointment | None] = relationship()
+    company: Mapped[Company | None] = relationship()
+
+
+class ExternalBooking(Base):
+    """A Cal.com booking of a mapped staff member that Sync Desk did not make (booked in Cal.com directly).
+
+    Kept in step by later deliveries for its uid; Sync Desk never makes an appointment of it.
+    """
+
+    __tablename__ = "external_booking"
+    __table_args__ = (Index("ix_external_booking_company_starts", "company_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    event_type_id: Mapped[int | None] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attendee_name: Mapped[str | None] = mapped_column(Text)
+    attendee_email: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    """Cal.com's status, lower-case (``accepted``, ``pending``, ``cancelled``)."""
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    rescheduled_from_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The uid it had before a reschedule in Cal.com (the row follows the booking to its new uid)."""
+    source_delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_delivery.id"))
+    last_delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_delivery.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    company: Mapped[Company] = relationship()
+    staff: Mapped[Staff] = relationship()

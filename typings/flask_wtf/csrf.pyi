@@ -1,10 +1,16 @@
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask
 from werkzeug.exceptions import BadRequest
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 class CSRFError(BadRequest): ...
 
 class CSRFProtect:
     def __init__(self, app: Flask | None = ...) -> None: ...
     def init_app(self, app: Flask) -> None: ...
+    def exempt(self, view: _F) -> _F: ...
 
 def generate_csrf(secret_key: str | None = ..., token_key: str | None = ...) -> str: ...
