@@ -1,5 +1,5 @@
-"""`make run`: migrate, start the Cal.com simulator, seed the demo salon on first start, start a job worker and the
-app.
+"""`make run`: migrate, start the Cal.com simulator, seed the demo salon on first start, subscribe the app to the
+simulator's webhooks, start a job worker and the app.
 
 Ctrl-C or SIGTERM stops all three.
 """
@@ -7,11 +7,13 @@ Ctrl-C or SIGTERM stops all three.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -26,6 +28,7 @@ from ops_ui.models import Company
 
 APP_HOST = os.environ.get("SYNC_DESK_HOST", "127.0.0.1")
 APP_PORT = int(os.environ.get("SYNC_DESK_PORT", "5000"))
+WEBHOOK_PATH = "/webhooks/calcom"
 
 
 def start_simulator(api_url: str, api_key: str) -> subprocess.Popen[str]:
@@ -68,6 +71,19 @@ def stop(process: subprocess.Popen[str] | None, sig: int = signal.SIGTERM) -> No
         process.wait()
 
 
+def subscribe_to_simulator(admin: SimulatorAdmin, app: Flask) -> None:
+    """The simulator delivers its bookings' changes (also those made in its Cal.com UI) to this app, signed with the
+    configured secret, or with one made for this run."""
+    url = f"http://{APP_HOST}:{APP_PORT}{WEBHOOK_PATH}"
+    secret = app.config["CALCOM_WEBHOOK_SECRET"] or secrets.token_hex(16)
+    app.config["CALCOM_WEBHOOK_SECRET"] = secret
+    for webhook in admin.webhooks():
+        if webhook["subscriberUrl"] == url:
+            admin.remove_webhook(webhook["id"])
+    admin.add_webhook(url, secret)
+    print(f"Cal.com webhooks: the simulator delivers to {url}", flush=True)
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
@@ -91,6 +107,8 @@ def main() -> None:
         except BaseException:
             stop(simulator)
             raise
+    if simulator:
+        subscribe_to_simulator(SimulatorAdmin(app.config["CALCOM_API_URL"]), app)
     worker = start_worker()
     print(f"\nSync Desk is running at http://{APP_HOST}:{APP_PORT}  (Ctrl-C stops it)", flush=True)
     if simulator:
