@@ -89,6 +89,23 @@ class CancelForm(ActionForm):
     reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000), plain_text])
 
 
+KEEP_MESSAGE = "The form does not say which appointment to keep; reload the page."
+
+
+class DuplicateCancelForm(ActionForm):
+    """The "Cancel as duplicate" button: only which twin is kept; the reason (``duplicate``) and its note follow."""
+
+    keep = IntegerField(
+        validators=[InputRequired(KEEP_MESSAGE), NumberRange(min=1, max=MAX_INTEGER, message=KEEP_MESSAGE)]
+    )
+
+    @property
+    def kept_id(self) -> int:
+        if self.keep.data is None:
+            raise ValueError("the form has not been validated")
+        return self.keep.data
+
+
 class ContactForm(ActionForm):
     email = EmailField("E-mail", validators=[Optional(), Length(max=320), plain_text])
     phone = StringField(

@@ -2,8 +2,9 @@
 
 Every board request runs a fixed number of statements whatever the data size: one page (keyset, ``LIMIT n+1`` to
 know whether there is more — never ``OFFSET`` or a full ``COUNT``), one grouped count over the filter scope, the
-filter form's choices, and one statement for the retry warnings of the page. Customer, service, staff and company
-come joined into the page query: one row needs all four.
+filter form's choices, one statement for the retry warnings of the page and one for its possible duplicates
+(``ops_ui.actions.duplicates.duplicate_twins``). Customer, service, staff and company come joined into the page
+query: one row needs all four.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.cancel import cancel
 from ops_ui.actions.contact import update_contact, update_contact_then_retry
+from ops_ui.actions.duplicates import cancel_as_duplicate, duplicate_twins, open_twin_ids
 from ops_ui.actions.orphans import calcom_bookings, cancel_orphan
 from ops_ui.actions.reassign import reassign, reassign_options
 from ops_ui.actions.reschedule import free_slots, reschedule
@@ -46,11 +47,18 @@ from ops_ui.engine.deadline import close_scope, open_scope
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
-from ops_ui.models import Appointment
+from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
 from ops_ui.review import bp
 from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
-from ops_ui.review.forms import CancelForm, ContactForm, ReassignForm, RescheduleForm, RetryForm
+from ops_ui.review.forms import (
+    CancelForm,
+    ContactForm,
+    DuplicateCancelForm,
+    ReassignForm,
+    RescheduleForm,
+    RetryForm,
+)
 from ops_ui.review.queries import (
     PAGE_SIZE,
     board_page,
@@ -110,6 +118,7 @@ def index() -> ResponseReturnValue:
         context |= {
             "page": page,
             "warn_ids": repeat_failure_ids(page.appointments),
+            "twins": duplicate_twins(page.appointments),
             "more_url": url_for("review.index") + "?" + filters.query_string(after=page.next_cursor)
             if page.next_cursor
             else None,
@@ -231,13 +240,37 @@ def cancel_panel(appointment_id: int) -> ResponseReturnValue:
     form = CancelForm()
     if not form.validate():
         return _invalid(appointment, "cancel", form)
-    return _run(
-        appointment,
-        lambda: cancel(
-            appointment.id, form.seen_version, signed_in_user(), form.reason_code.data, form.reason_text.data
+    return _with_twin_rows(
+        _run(
+            appointment,
+            lambda: cancel(
+                appointment.id, form.seen_version, signed_in_user(), form.reason_code.data, form.reason_text.data
+            ),
+            panel="cancel",
+            form=form,
         ),
-        panel="cancel",
-        form=form,
+        appointment.id,
+    )
+
+
+@bp.post("/<int:appointment_id>/cancel-as-duplicate")
+@require_actor
+def cancel_duplicate(appointment_id: int) -> ResponseReturnValue:
+    """One button on a flagged row (with a confirm): the cancel with the reason ``duplicate``, keeping ``keep``.
+
+    No panel: the reason follows from the flag, so the confirm dialog is the only question. Cal.com's refusal comes
+    back as for a retry (toast, row unchanged); the cancel panel is still there for a cancel with other words.
+    """
+    appointment = _visible(appointment_id)
+    form = DuplicateCancelForm()
+    if not form.validate():
+        return _invalid(appointment, None, form)
+    return _with_twin_rows(
+        _run(
+            appointment,
+            lambda: cancel_as_duplicate(appointment.id, form.seen_version, signed_in_user(), form.kept_id),
+        ),
+        appointment.id,
     )
 
 
@@ -333,6 +366,7 @@ OPENERS = {
     "review.reassign_panel": "reassign",
     "review.contact_panel": "contact",
     "review.cancel_panel": "cancel",
+    "review.cancel_duplicate": "duplicate",
 }
 """The row's own requests, by the action button that sent them: focus goes back there after the swap."""
 
@@ -360,9 +394,31 @@ def _row_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
         "can_act": can_act,
         "focus_on": _focus_on(appointment, can_act, extra.get("panel")),
         "warn_ids": repeat_failure_ids([appointment]),
+        "twins": duplicate_twins([appointment]),
         "retry_warning": RETRY_WARNING,
         "panel": None,
+        "oob": False,
     } | extra
+
+
+def _with_twin_rows(response: BaseResponse, appointment_id: int) -> BaseResponse:
+    """After a cancel, the rows of its former twins out of band, so their "possible duplicate" flag goes at once.
+
+    Only for htmx and only once the appointment really is cancelled. A twin that is not on the screen (the detail
+    page, a later page of the board) has no target: htmx skips it and only fires ``htmx:oobErrorNoTarget``.
+    """
+    if not is_htmx_request() or response.status_code != 200:
+        return response
+    cancelled = load_row(appointment_id)
+    if cancelled is None or cancelled.status is not AppointmentStatus.CANCELLED:
+        return response
+    rows = [row for row in map(load_row, open_twin_ids(cancelled)) if row is not None]
+    if rows:
+        extra = "".join(
+            render_template("review/_row.html", **_row_context(row, focus_on=None, oob=True)) for row in rows
+        )
+        response.set_data(response.get_data(as_text=True) + extra)
+    return response
 
 
 def _row_response(
