@@ -181,6 +181,25 @@ def filter_choices(user: User) -> tuple[Sequence[Staff], Sequence[Service]]:
     )
 
 
+def changed_since(user: User, since: datetime, limit: int) -> Sequence[Appointment]:
+    """The user's appointments changed after ``since`` (by anyone: an agent, the engine, a Cal.com webhook), newest
+    change first, with what their rows show."""
+    statement = (
+        select(Appointment)
+        .where(Appointment.updated_at > since)
+        .options(
+            joinedload(Appointment.customer),
+            joinedload(Appointment.service),
+            joinedload(Appointment.staff),
+            joinedload(Appointment.company),
+        )
+        .order_by(Appointment.updated_at.desc())
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(scope_to_user(statement, Appointment.company_id, user)).unique().all()
+
+
 def load_row(appointment_id: int) -> Appointment | None:
     """One appointment with everything its board row shows, fresh from the database."""
     return db.session.scalars(

@@ -16,7 +16,7 @@ flash; when the action failed, the URL names its panel (``?panel=cancel``) so th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
@@ -63,6 +63,7 @@ from ops_ui.review.queries import (
     PAGE_SIZE,
     board_page,
     category_counts,
+    changed_since,
     filter_choices,
     history,
     load_row,
@@ -76,6 +77,11 @@ NOT_STORED = (
     "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
     "action checks Cal.com first and repairs it."
 )
+UPDATE_OVERLAP = timedelta(seconds=2)
+"""Each poll also re-sends the last two seconds: a change committed while the previous poll ran is never missed."""
+UPDATE_LOOKBACK = timedelta(minutes=10)
+"""A poller back after a long sleep (a closed laptop) gets at most this much; older changes need a reload."""
+UPDATE_LIMIT = 50
 RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
 
 
@@ -158,6 +164,31 @@ def counts() -> ResponseReturnValue:
             "counts_url": url_for("review.counts") + "?" + filters.query_string(after=None),
         },
     )
+
+
+@bp.get("/updates")
+def updates() -> ResponseReturnValue:
+    """The board's poller (``review/_updates.html``): the rows changed since its last look, by a Cal.com webhook, the
+    engine or a colleague, swapped in out of band, and the poller again with a new mark. Rows not on the screen
+    have no target and are skipped by htmx."""
+    user = signed_in_user()
+    now = datetime.now(UTC)
+    since = _since(request.args.get("since"), now)
+    rows = changed_since(user, since - UPDATE_OVERLAP, UPDATE_LIMIT)
+    changed = "".join(render_template("review/_row.html", **_row_context(row, focus_on=None, oob=True)) for row in rows)
+    # Table rows after a <div> would be dropped by the HTML parser; htmx takes out-of-band rows from a <template>.
+    return _html_text(render_template("review/_updates.html", since=now) + f"<template>{changed}</template>")
+
+
+def _since(raw: str | None, now: datetime) -> datetime:
+    """The poller's last mark; a missing, malformed or future one means now (nothing older is sent)."""
+    try:
+        since = datetime.fromisoformat(raw or "")
+    except ValueError:
+        return now
+    if since.tzinfo is None or since > now:
+        return now
+    return max(since, now - UPDATE_LOOKBACK)
 
 
 @bp.get("/<int:appointment_id>")
@@ -357,7 +388,11 @@ def _visible(appointment_id: int) -> Appointment:
 
 
 def _html(template: str, context: dict[str, Any], status: int = 200) -> Response:
-    return vary_on_htmx(make_response(render_template(template, **context), status))
+    return _html_text(render_template(template, **context), status)
+
+
+def _html_text(body: str, status: int = 200) -> Response:
+    return vary_on_htmx(make_response(body, status))
 
 
 OPENERS = {
