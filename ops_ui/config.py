@@ -58,6 +58,9 @@ class Config:
         """Set: the job queue and the rate budget live in Redis (several machines). Unset: SQLite files below."""
         self.JOB_QUEUE_FILE = os.environ.get("SYNC_DESK_JOB_QUEUE_FILE", str(INSTANCE_DIR / "jobs.sqlite"))
         self.RATE_BUDGET_FILE = os.environ.get("SYNC_DESK_RATE_BUDGET_FILE", str(INSTANCE_DIR / "rate-budget.sqlite"))
+        self.RECONCILE_DAYS_BACK = int(os.environ.get("SYNC_DESK_RECONCILE_DAYS_BACK", "1"))
+        self.RECONCILE_DAYS_AHEAD = int(os.environ.get("SYNC_DESK_RECONCILE_DAYS_AHEAD", "14"))
+        """The window of days the reconciliation compares, around today."""
         self.REVIEW_REFRESH_SECONDS = int(os.environ.get("SYNC_DESK_REVIEW_REFRESH_SECONDS", "10"))
         """How often an open board asks for rows changed by others (webhooks, the engine, colleagues)."""
         self.SESSION_COOKIE_HTTPONLY = True

@@ -493,3 +493,68 @@ class ExternalBooking(Base):
 
     company: Mapped[Company] = relationship()
     staff: Mapped[Staff] = relationship()
+
+
+class MismatchKind(enum.Enum):
+    """What a reconciliation found out of step between calls, appointments and Cal.com's bookings."""
+
+    CALL_WITHOUT_APPOINTMENT = "call_without_appointment"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_MISSING = "booking_missing"
+    TIME_DIFFERS = "time_differs"
+    HOST_DIFFERS = "host_differs"
+    ORPHAN_BOOKING = "orphan_booking"
+
+
+class ReconciliationRun(Base):
+    """One comparison of a company's calls, appointments and Cal.com bookings over a window of days.
+
+    ``finished_at`` None: queued or running. ``error`` is Cal.com's failure, whole, when it ended the run early; its
+    mismatches are then not stored (a half-read Cal.com would report everything it did not read as missing).
+    """
+
+    __tablename__ = "reconciliation_run"
+    __table_args__ = (Index("ix_reconciliation_run_company_requested", "company_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    """None: the hourly job."""
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bookings_seen: Mapped[int] = mapped_column(Integer, default=0)
+    appointments_seen: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """Mismatches found per kind (``MismatchKind`` value → count)."""
+    error: Mapped[str | None] = mapped_column(Text)
+
+    company: Mapped[Company] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+
+class Mismatch(Base):
+    """One thing a run found out of step, and its repair once a person made it."""
+
+    __tablename__ = "reconciliation_mismatch"
+    __table_args__ = (Index("ix_reconciliation_mismatch_run_kind", "run_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_run.id"))
+    kind: Mapped[MismatchKind] = mapped_column(_enum(MismatchKind))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"))
+    booking_uid: Mapped[str | None] = mapped_column(String(64))
+    repair: Mapped[str | None] = mapped_column(String(32))
+    """The repair its button makes (``ops_ui.reconcile.repairs``); None: repaired elsewhere (the backfill)."""
+    detail: Mapped[str] = mapped_column(Text)
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    repaired_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    repair_note: Mapped[str | None] = mapped_column(Text)
+
+    run: Mapped[ReconciliationRun] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+    call: Mapped[Call | None] = relationship()
+    repaired_by: Mapped[User | None] = relationship()

@@ -1,4 +1,5 @@
-"""`flask sync run-due`: the periodic pass of the sync engine; `flask sync clean-up`: close what can never sync."""
+"""`flask sync run-due`: the periodic pass of the sync engine; `flask sync clean-up`: close what can never sync;
+`flask sync backfill`: make the appointments of confirmed calls that have none."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup
 
+from ops_ui.actions.backfill import backfill_calls
 from ops_ui.engine.cleanup import expire_past_unsynced
 from ops_ui.engine.due import run_due_pass
 
@@ -26,3 +28,18 @@ def clean_up_command(company_id: int | None) -> None:
     """Close past appointments that never reached Cal.com (status expired; nothing is deleted)."""
     closed = expire_past_unsynced(datetime.now(UTC), None, company_id)
     click.echo(f"{closed} {'appointment' if closed == 1 else 'appointments'} closed that never reached Cal.com.")
+
+
+@sync_group.command("backfill")
+@click.option("--company-id", type=int, help="Only this company's calls (default: every company).")
+@click.option("--dry-run", is_flag=True, help="Report what would be done; change nothing (Cal.com is only read).")
+def backfill_command(company_id: int | None, dry_run: bool) -> None:
+    """Make the missing appointment of every confirmed call without one, from its booking details.
+
+    Safe to run again: linked calls are not touched. Exits with status 1 when a call met an error.
+    """
+    report = backfill_calls(None, company_id, dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    if report.errors:
+        raise SystemExit(1)

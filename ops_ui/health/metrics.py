@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, select, true, union_all
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from ops_ui import queue_rules as rules
@@ -29,6 +29,8 @@ from ops_ui.models import (
     Appointment,
     AppointmentStatus,
     Call,
+    Mismatch,
+    ReconciliationRun,
     Service,
     Staff,
     SyncAttempt,
@@ -89,6 +91,8 @@ class HealthFigures:
     by_staff: Sequence[Breakdown] = field(default_factory=list)
     by_service: Sequence[Breakdown] = field(default_factory=list)
     trend: Sequence[DayCount] = field(default_factory=list)
+    reconciliation_open: int | None = None
+    """Open mismatches of each company's latest finished reconciliation run; None when none has run yet."""
 
 
 DEFINITIONS: dict[str, str] = {
@@ -116,6 +120,9 @@ DEFINITIONS: dict[str, str] = {
     "are due now, the Cal.com requests of this minute's rate budget in use by every process, and the jobs waiting in "
     "the queue. Red when no pass started for 3 minutes: nothing syncs or retries by itself then.",
     "desync": "Calls where the voice agent told the caller the booking was confirmed, but no appointment exists.",
+    "reconciliation_open": "Mismatches between calls, appointments and Cal.com's bookings that the latest "
+    "reconciliation run found and nobody has repaired yet (a confirmed call that has an appointment by now is not "
+    "counted).",
     "trend": "Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded.",
 }
 """What each figure counts, in words; shown as help text on the page and sent with the JSON."""
@@ -389,8 +396,37 @@ def health_figures(session: DbSession, now: datetime, company_id: int | None) ->
         by_staff=by_staff,
         by_service=by_service,
         trend=daily_attempts(session, now, time_zone, company_id),
+        reconciliation_open=reconciliation_open(session, company_id),
         **counts,
     )
+
+
+def latest_finished_runs(company_id: int | None) -> Select[Any]:
+    """The id of each company's newest finished reconciliation run (of one company, or of all)."""
+    statement = (
+        select(func.max(ReconciliationRun.id).label("run_id"))
+        .where(ReconciliationRun.finished_at.is_not(None))
+        .group_by(ReconciliationRun.company_id)
+    )
+    return _scoped(statement, ReconciliationRun.company_id, company_id)
+
+
+def open_mismatches() -> tuple[ColumnElement[bool], ...]:
+    """Not repaired, and not a confirmed call that has an appointment by now (the backfill repaired it)."""
+    return (Mismatch.repaired_at.is_(None), or_(Mismatch.call_id.is_(None), Call.appointment_id.is_(None)))
+
+
+def reconciliation_open(session: DbSession, company_id: int | None) -> int | None:
+    """Open mismatches of the latest finished reconciliation runs; None when no run has finished."""
+    runs = latest_finished_runs(company_id).subquery()
+    if session.scalar(select(func.count()).select_from(runs)) == 0:
+        return None
+    statement = (
+        select(func.count(Mismatch.id))
+        .outerjoin(Call, Call.id == Mismatch.call_id)
+        .where(Mismatch.run_id.in_(select(runs.c.run_id)), *open_mismatches())
+    )
+    return int(session.scalar(statement) or 0)
 
 
 # --- The rows behind the two figures the review board cannot filter by ------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, render_template, url_for
@@ -24,10 +24,14 @@ from ops_ui.health.metrics import (
     board_filter,
     breakdown_filter,
     desync_calls,
+    desync_count,
     health_figures,
     recent_appointments,
 )
 from ops_ui.htmx import is_htmx_request, vary_on_htmx
+
+if TYPE_CHECKING:  # the repair's service reads the desync definition from this package: no import at run time
+    from ops_ui.actions.backfill import BackfillReport
 
 LIST_LIMIT = 500
 
@@ -108,6 +112,11 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
         "past": counted("past", figures.past),
         "closed_by_cleanup": {"count": figures.closed_by_cleanup, "definition": DEFINITIONS["closed_by_cleanup"]},
         "desync": {"count": figures.desync, "definition": DEFINITIONS["desync"], "link": url_for("health.desync")},
+        "reconciliation_open": {
+            "count": figures.reconciliation_open,
+            "definition": DEFINITIONS["reconciliation_open"],
+            "link": url_for("reconcile.index"),
+        },
         "by_category": rows("category", figures.by_category),
         "by_staff": rows("staff", figures.by_staff),
         "by_service": rows("service", figures.by_service),
@@ -126,14 +135,23 @@ def as_json() -> ResponseReturnValue:
 
 @bp.get("/health/desync")
 def desync() -> ResponseReturnValue:
+    return desync_page()
+
+
+def desync_page(preview: BackfillReport | None = None) -> ResponseReturnValue:
+    """The desync list with the repair (``backfill_views``); ``preview``: its dry run, shown open (no JavaScript)."""
     user = signed_in_user()
     calls = desync_calls(db.session, user.company_id, LIST_LIMIT)
     return render_template(
         "health/desync.html",
         calls=calls,
+        count=desync_count(db.session, user.company_id),
         limit=LIST_LIMIT,
         time_zone=company_zone(db.session, user.company_id),
         definition=DEFINITIONS["desync"],
+        report=preview,
+        step="confirm" if preview is not None else "offer",
+        can_act=user.can_act,
     )
 
 
@@ -171,3 +189,6 @@ def healthz() -> ResponseReturnValue:
         body = {"status": "unavailable", "database": "ok", "engine": "silent", **engine.as_json()}
         return body, 503, {"Cache-Control": "no-store"}
     return {"status": "ok", "database": "ok", "engine": engine.as_json()}, 200, {"Cache-Control": "no-store"}
+
+
+from ops_ui.health import backfill_views  # noqa: E402, F401  (registers the desync repair's routes on bp)

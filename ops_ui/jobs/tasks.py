@@ -1,4 +1,5 @@
-"""The jobs the workers run: every minute the due pass, every night the clean-up, and bulk retries on demand.
+"""The jobs the workers run: every minute the due pass, every hour the reconciliation with Cal.com, every night the
+clean-up, and bulk retries and reconciliation runs on demand.
 
 The consumer loads this module (``huey_consumer ops_ui.jobs.tasks.huey``): it registers every job.
 """
@@ -12,8 +13,10 @@ from ops_ui.engine.cleanup import expire_past_unsynced
 from ops_ui.engine.due import pass_running, run_due_pass
 from ops_ui.jobs.queue import app_context, huey
 from ops_ui.models import utcnow
+from ops_ui.reconcile import jobs as reconcile_jobs  # noqa: F401  (registers the on-demand reconciliation job)
+from ops_ui.reconcile.run import reconcile_all, summary
 
-__all__ = ["clean_up", "due_pass", "huey"]
+__all__ = ["clean_up", "due_pass", "huey", "reconcile"]
 
 
 @huey.periodic_task(crontab(minute="*"), name="due-pass")
@@ -30,3 +33,11 @@ def clean_up() -> str:
     """At night (UTC), close past appointments that never reached Cal.com."""
     with app_context():
         return f"{expire_past_unsynced(utcnow(), None)} closed"
+
+
+@huey.periodic_task(crontab(minute="40"), name="reconcile")
+def reconcile() -> str:
+    """Every hour, compare each company's calls, appointments and Cal.com bookings; what is out of step is stored for
+    the reconciliation page (nothing is repaired without a person)."""
+    with app_context():
+        return "; ".join(summary(run) for run in reconcile_all()) or "no company"

@@ -1,0 +1,7 @@
+"""Staff records for admins: the records that are the same person, and merging them."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from ops_ui.staff import views  # noqa: E402, F401  (registers the routes on bp)
