@@ -35,6 +35,12 @@ MAY_HAVE_DONE = {
     SyncOperation.CANCEL: "cancelled the booking",
 }
 
+NOT_STORED = (
+    "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
+    "action checks Cal.com first and repairs it."
+)
+"""What the agent reads when Cal.com was asked but storing its outcome here failed."""
+
 
 @dataclass(frozen=True)
 class ActionResult:

@@ -15,10 +15,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, current_app, flash, g, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
+from ops_ui.actions.results import NOT_STORED
 from ops_ui.auth.permissions import require_actor, signed_in_user
 from ops_ui.engine.claims import (
     AppointmentNotFound,
@@ -28,7 +29,6 @@ from ops_ui.engine.claims import (
     OutcomeNotStored,
     StaleAppointment,
 )
-from ops_ui.engine.deadline import close_scope, open_scope
 from ops_ui.htmx import hx_redirect, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Mismatch
 from ops_ui.reconcile import bp
@@ -36,26 +36,13 @@ from ops_ui.reconcile.jobs import reconcile_run_job
 from ops_ui.reconcile.queries import KIND_LABELS, companies_of, company_runs, is_open, visible_mismatch, visible_run
 from ops_ui.reconcile.repairs import BUTTONS, MismatchNotFound, RepairResult, repair
 from ops_ui.reconcile.run import request_run
+from ops_ui.request_deadline import scope_each_request
 
 CHANGED_EVENT = "review-changed"
 POLL_SECONDS = 2
-NOT_STORED = (
-    "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
-    "action checks Cal.com first and repairs it."
-)
 
 
-@bp.before_request
-def _open_deadline() -> None:
-    """A repair's Cal.com calls (and the sync a re-book starts) share one deadline, below the server's timeout."""
-    g.calcom_deadline = open_scope(float(current_app.config["ACTION_DEADLINE_SECONDS"]))
-
-
-@bp.teardown_request
-def _close_deadline(error: BaseException | None) -> None:
-    token = g.pop("calcom_deadline", None)
-    if token is not None:
-        close_scope(token)
+scope_each_request(bp)
 
 
 def _context(**extra: Any) -> dict[str, Any]:

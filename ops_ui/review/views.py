@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
@@ -30,7 +30,7 @@ from ops_ui.actions.duplicates import cancel_as_duplicate, duplicate_twins, open
 from ops_ui.actions.orphans import calcom_bookings, cancel_orphan
 from ops_ui.actions.reassign import reassign, reassign_options
 from ops_ui.actions.reschedule import free_slots, reschedule
-from ops_ui.actions.results import ActionResult
+from ops_ui.actions.results import NOT_STORED, ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import get_visible_or_404, require_actor, signed_in_user
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
@@ -43,12 +43,12 @@ from ops_ui.engine.claims import (
     OutcomeNotStored,
     StaleAppointment,
 )
-from ops_ui.engine.deadline import close_scope, open_scope
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
+from ops_ui.request_deadline import scope_each_request
 from ops_ui.review import bp
 from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
 from ops_ui.review.forms import (
@@ -73,10 +73,6 @@ CHANGED_EVENT = "review-changed"
 TAKEN_OVER = (
     "This took so long that another action took over the appointment; what Cal.com did is checked by the next one."
 )
-NOT_STORED = (
-    "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
-    "action checks Cal.com first and repairs it."
-)
 UPDATE_OVERLAP = timedelta(seconds=2)
 """Each poll also re-sends the last two seconds: a change committed while the previous poll ran is never missed."""
 UPDATE_LOOKBACK = timedelta(minutes=10)
@@ -88,17 +84,7 @@ RETRY_WARNING = "The last error needs a person; retrying unchanged input will fa
 # --- one deadline per request ------------------------------------------------------------------------------------
 
 
-@bp.before_request
-def _open_deadline() -> None:
-    """The action and the panel re-rendered after it share one deadline for Cal.com, below the server's timeout."""
-    g.calcom_deadline = open_scope(float(current_app.config["ACTION_DEADLINE_SECONDS"]))
-
-
-@bp.teardown_request
-def _close_deadline(error: BaseException | None) -> None:
-    token = g.pop("calcom_deadline", None)
-    if token is not None:
-        close_scope(token)
+scope_each_request(bp)
 
 
 # --- the board ---------------------------------------------------------------------------------------------------
