@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from ops_ui.staff import views  # noqa: E402, F401  (registers the routes on bp)
+import ops_ui.staff.views  # noqa: E402, F401  (registers the routes on bp)

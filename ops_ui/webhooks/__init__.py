@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
-from ops_ui.webhooks import views  # noqa: E402, F401  (registers the routes on bp)
+import ops_ui.webhooks.views  # noqa: E402, F401  (registers the routes on bp)
