@@ -49,7 +49,6 @@ def _register_blueprints(app: Flask) -> None:
     from ops_ui.health import bp as health_bp
     from ops_ui.reconcile import bp as reconcile_bp
     from ops_ui.review import bp as review_bp
-    from ops_ui.review.slot_holders import register_slot_holders
     from ops_ui.staff import bp as staff_bp
     from ops_ui.webhooks import bp as webhooks_bp
 
@@ -58,7 +57,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(reconcile_bp)
     app.register_blueprint(staff_bp)
-    register_slot_holders(app)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

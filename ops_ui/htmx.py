@@ -20,6 +20,9 @@ _REDIRECT = "HX-Redirect"
 _RETARGET = "HX-Retarget"
 _RESWAP = "HX-Reswap"
 
+CHANGED_EVENT = "review-changed"
+"""Triggered by every answer that changed appointments; the board's counts and the dashboard re-render on it."""
+
 
 def is_htmx_request() -> bool:
     """True when htmx asked for a fragment.

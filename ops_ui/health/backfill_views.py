@@ -21,11 +21,10 @@ from ops_ui.actions import backfill
 from ops_ui.auth.permissions import signed_in_user
 from ops_ui.engine.deadline import close_scope, open_scope
 from ops_ui.health import bp, views
-from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
+from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import User
 
 REPAIRED_EVENT = "desync-repaired"
-CHANGED_EVENT = "review-changed"
 RESERVE_SECONDS = 3.0
 """Taken off the action deadline before the run stops starting new calls, so the answer leaves in time."""
 

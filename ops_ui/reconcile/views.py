@@ -29,7 +29,7 @@ from ops_ui.engine.claims import (
     OutcomeNotStored,
     StaleAppointment,
 )
-from ops_ui.htmx import hx_redirect, is_htmx_request, trigger, vary_on_htmx
+from ops_ui.htmx import CHANGED_EVENT, hx_redirect, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Mismatch
 from ops_ui.reconcile import bp
 from ops_ui.reconcile.jobs import reconcile_run_job
@@ -38,7 +38,6 @@ from ops_ui.reconcile.repairs import BUTTONS, MismatchNotFound, RepairResult, re
 from ops_ui.reconcile.run import request_run
 from ops_ui.request_deadline import scope_each_request
 
-CHANGED_EVENT = "review-changed"
 POLL_SECONDS = 2
 
 

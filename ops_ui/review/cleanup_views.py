@@ -20,12 +20,11 @@ from flask.typing import ResponseReturnValue
 from ops_ui.auth.permissions import signed_in_user
 from ops_ui.engine.cleanup import count_expirable, expire_past_unsynced
 from ops_ui.extensions import db
-from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
+from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Company, User
 from ops_ui.review import bp
 from ops_ui.review.filters import ReviewFilters, parse_filters
 
-CHANGED_EVENT = "review-changed"
 CLOSED_EVENT = "past-appointments-closed"
 
 

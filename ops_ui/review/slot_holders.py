@@ -6,9 +6,8 @@ salon's business, another appointment of Sync Desk's own for the same staff memb
 side. Both are looked up for a whole board page at once — one statement for external bookings and one for own
 appointments, and none when the page shows no host conflict — like ``repeat_failure_ids`` and ``duplicate_twins``.
 
-The row template asks through ``slot_holders_for(appointment, page_appointments)``, a template global: the board
-page passes its page, a row rendered on its own passes nothing, and the answer for a page is computed once per
-request (kept in ``g``), however many rows ask.
+The board's views pass the answer to the row template as ``holders`` (appointment id → its holders), with the
+other per-page row facts.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, g
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
@@ -27,7 +25,6 @@ from ops_ui.models import Appointment, AppointmentStatus, Customer, ExternalBook
 
 FREED_STATUSES = ("cancelled", "rejected")
 """Cal.com statuses of a booking that no longer holds its host's time."""
-_CACHE = "_slot_holders"
 
 
 @dataclass(frozen=True)
@@ -104,21 +101,3 @@ def slot_holders(appointments: Sequence[Appointment]) -> dict[int, list[SlotHold
             SlotHolder(starts_at, ends_at, appointment_id=other_id, customer_name=name)
         )
     return holders
-
-
-def slot_holders_for(
-    appointment: Appointment, page_appointments: Sequence[Appointment] | None = None
-) -> list[SlotHolder]:
-    """The holders of one row's slot, computed for the whole page the row is on (once per request and page)."""
-    page = list(page_appointments or ())
-    if all(row.id != appointment.id for row in page):
-        page = [appointment]
-    key = tuple(row.id for row in page)
-    cache: dict[tuple[int, ...], dict[int, list[SlotHolder]]] = g.setdefault(_CACHE, {})
-    if key not in cache:
-        cache[key] = slot_holders(page)
-    return cache[key].get(appointment.id, [])
-
-
-def register_slot_holders(app: Flask) -> None:
-    app.add_template_global(slot_holders_for)

@@ -15,7 +15,7 @@ flash; when the action failed, the URL names its panel (``?panel=cancel``) so th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ from ops_ui.engine.claims import (
 )
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
-from ops_ui.htmx import is_htmx_request, trigger, vary_on_htmx
+from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
 from ops_ui.request_deadline import scope_each_request
@@ -68,8 +68,8 @@ from ops_ui.review.queries import (
     history,
     load_row,
 )
+from ops_ui.review.slot_holders import slot_holders
 
-CHANGED_EVENT = "review-changed"
 TAKEN_OVER = (
     "This took so long that another action took over the appointment; what Cal.com did is checked by the next one."
 )
@@ -109,8 +109,7 @@ def index() -> ResponseReturnValue:
         page = board_page(user, filters, now, time_zone, current_app.config.get("REVIEW_PAGE_SIZE", PAGE_SIZE))
         context |= {
             "page": page,
-            "warn_ids": repeat_failure_ids(page.appointments),
-            "twins": duplicate_twins(page.appointments),
+            **_row_facts(page.appointments),
             "more_url": url_for("review.index") + "?" + filters.query_string(after=page.next_cursor)
             if page.next_cursor
             else None,
@@ -161,9 +160,8 @@ def updates() -> ResponseReturnValue:
     now = datetime.now(UTC)
     since = _since(request.args.get("since"), now)
     rows = changed_since(user, since - UPDATE_OVERLAP, UPDATE_LIMIT)
-    changed = "".join(render_template("review/_row.html", **_row_context(row, focus_on=None, oob=True)) for row in rows)
     # Table rows after a <div> would be dropped by the HTML parser; htmx takes out-of-band rows from a <template>.
-    return _html_text(render_template("review/_updates.html", since=now) + f"<template>{changed}</template>")
+    return _html_text(render_template("review/_updates.html", since=now) + f"<template>{_oob_rows(rows)}</template>")
 
 
 def _since(raw: str | None, now: datetime) -> datetime:
@@ -408,14 +406,16 @@ def _focus_on(appointment: Appointment, can_act: bool, panel: str | None) -> str
 
 
 def _row_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    """One row's template context; ``extra`` overrides, and carries the row facts when they were looked up for
+    several rows together."""
     can_act = signed_in_user().can_act
+    facts = {} if "warn_ids" in extra else _row_facts([appointment])
     return {
         "appointment": appointment,
         "now": datetime.now(UTC),
         "can_act": can_act,
         "focus_on": _focus_on(appointment, can_act, extra.get("panel")),
-        "warn_ids": repeat_failure_ids([appointment]),
-        "twins": duplicate_twins([appointment]),
+        **facts,
         "retry_warning": RETRY_WARNING,
         "panel": None,
         "oob": False,
@@ -435,11 +435,22 @@ def _with_twin_rows(response: BaseResponse, appointment_id: int) -> BaseResponse
         return response
     rows = [row for row in map(load_row, open_twin_ids(cancelled)) if row is not None]
     if rows:
-        extra = "".join(
-            render_template("review/_row.html", **_row_context(row, focus_on=None, oob=True)) for row in rows
-        )
-        response.set_data(response.get_data(as_text=True) + extra)
+        response.set_data(response.get_data(as_text=True) + _oob_rows(rows))
     return response
+
+
+def _row_facts(rows: Sequence[Appointment]) -> dict[str, Any]:
+    """What rows show beyond their own columns, looked up for all of them at once (a statement each, not per row):
+    whose retry would repeat a refusal, possible duplicates, what holds a conflicted slot."""
+    return {"warn_ids": repeat_failure_ids(rows), "twins": duplicate_twins(rows), "holders": slot_holders(rows)}
+
+
+def _oob_rows(rows: Sequence[Appointment]) -> str:
+    """Rows swapped in out of band (without taking the focus), their facts looked up together."""
+    facts = _row_facts(rows)
+    return "".join(
+        render_template("review/_row.html", **_row_context(row, focus_on=None, oob=True, **facts)) for row in rows
+    )
 
 
 def _row_response(

@@ -9,6 +9,7 @@ from ops_ui.extensions import db
 from ops_ui.models import AppointmentStatus, SyncStatus
 from tests.support import factories
 from tests.support.auth import login
+from tests.support.statements import statements_run_by
 
 
 def _failed_appointment(company):
@@ -62,3 +63,22 @@ def test_the_poller_never_shows_another_companys_rows_and_ignores_a_bad_mark(app
 
     assert f'id="appt-{other.id}"' not in body
     assert garbage.status_code == 200 and "<script>" not in garbage.get_data(as_text=True)
+
+
+def test_the_poller_looks_up_the_changed_rows_facts_together_not_row_by_row(app, client):
+    company = factories.make_company()
+    agent = factories.make_user(factories.Role.AGENT, company=company)
+    login(client, agent)
+    since = _mark(datetime.now(UTC))
+    _failed_appointment(company).status = AppointmentStatus.CANCELLED
+    db.session.commit()
+    with statements_run_by(client.application) as one:
+        client.get(f"/review/updates?since={since}")
+    for _ in range(6):
+        _failed_appointment(company).status = AppointmentStatus.CANCELLED
+    db.session.commit()
+    with statements_run_by(client.application) as seven:
+        body = client.get(f"/review/updates?since={since}").get_data(as_text=True)
+
+    assert body.count('hx-swap-oob="true"') == 7
+    assert one and len(seven) == len(one)
