@@ -53,14 +53,17 @@ def test_a_row_changed_since_the_last_look_comes_out_of_band_and_the_poller_move
 
 def test_the_poller_never_shows_another_companys_rows_and_ignores_a_bad_mark(app, client):
     mine, theirs = factories.make_company("Salon A"), factories.make_company("Salon B")
-    _failed_appointment(mine)
+    own = _failed_appointment(mine)
     other = _failed_appointment(theirs)
     login(client, factories.make_user(factories.Role.AGENT, company=mine))
     since = _mark(datetime.now(UTC) - timedelta(minutes=1))
+    own.status = other.status = AppointmentStatus.CANCELLED  # both changed since the mark
+    db.session.commit()
 
     body = client.get(f"/review/updates?since={since}").get_data(as_text=True)
     garbage = client.get("/review/updates?since=yesterday%3Cscript%3E")
 
+    assert f'id="appt-{own.id}"' in body
     assert f'id="appt-{other.id}"' not in body
     assert garbage.status_code == 200 and "<script>" not in garbage.get_data(as_text=True)
 
