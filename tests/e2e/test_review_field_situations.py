@@ -107,6 +107,7 @@ def test_missing_contact_is_fixed_by_editing_the_contact_and_retrying(page: Page
     row.get_by_label("Phone").fill("anonymous_1732_9f3a2c")
     row.get_by_role("button", name="Save", exact=True).click()
     expect(row.locator(".field-error")).to_contain_text("anonymous caller id")  # 422: the form with the error
+    expect(row.get_by_label("Phone")).to_be_focused()  # htmx settles the new form by focusing its first error
 
     row.get_by_label("Phone").fill("")
     row.get_by_label("E-mail").fill("anrufer.echt@kunden-mail.de")
