@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from ops_ui.health import bp as health_bp
+    from ops_ui.intake import bp as intake_bp
     from ops_ui.reconcile import bp as reconcile_bp
     from ops_ui.review import bp as review_bp
     from ops_ui.staff import bp as staff_bp
@@ -57,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(reconcile_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(intake_bp)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH, UserError, create_user, list_users
 from ops_ui.demo.commands import seed_demo_command
 from ops_ui.engine.commands import sync_group
+from ops_ui.intake.commands import intake_group
 from ops_ui.models import Role
 
 users = AppGroup("users", help="Manage Sync Desk accounts.")
@@ -50,3 +51,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(sync_group)
+    app.cli.add_command(intake_group)

@@ -17,6 +17,7 @@ def _default_database_url() -> str:
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 DEV_CALCOM_API_KEY = "cal_test_syncdesk_local"
+DEV_RETELL_API_KEY = "key_syncdesk_local_phone_agent"
 
 
 class InsecureConfiguration(RuntimeError):
@@ -54,6 +55,9 @@ class Config:
         """Requests per minute left unused, for requests in flight when Cal.com's window turns."""
         self.CALCOM_WEBHOOK_SECRET = os.environ.get("CALCOM_WEBHOOK_SECRET") or None
         """The secret of Cal.com's webhook subscription; unset, /webhooks/calcom refuses every delivery."""
+        self.RETELL_API_KEY = os.environ.get("RETELL_API_KEY") or (None if self.is_production else DEV_RETELL_API_KEY)
+        """The phone agent platform's API key, which signs its requests to /intake/functions; unset in production,
+        every request is refused."""
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         """Set: the job queue and the rate budget live in Redis (several machines). Unset: SQLite files below."""
         self.JOB_QUEUE_FILE = os.environ.get("SYNC_DESK_JOB_QUEUE_FILE", str(INSTANCE_DIR / "jobs.sqlite"))

@@ -109,6 +109,8 @@ class Company(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    phone_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    """The number (E.164) the phone agent answers for the company: how an incoming call finds its company."""
 
 
 class Staff(Base):
@@ -244,10 +246,37 @@ class Call(Base):
     caller_number: Mapped[str | None] = mapped_column(String(64))
     booking_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     booking_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    booking_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last booking the caller asked for could not be confirmed, in full (Cal.com's words included)."""
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     appointment: Mapped[Appointment | None] = relationship()
+
+
+class IntakeRequest(Base):
+    """One function the phone agent asked for in a call (a booking or a cancellation) and the answer it got.
+
+    The platform retries a request it did not hear back from, and callers repeat themselves: the same call asking
+    the same thing with the same arguments finds this row and gets the same answer, so nothing is done twice.
+    While ``answered_at`` is empty the request is being worked on, until ``lease_expires_at``; after that (its process
+    died) the next identical request takes it over.
+    """
+
+    __tablename__ = "intake_request"
+    __table_args__ = (UniqueConstraint("call_id", "function", "arguments_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"))
+    function: Mapped[str] = mapped_column(String(64))
+    arguments_key: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the arguments as canonical JSON."""
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SyncAttempt(Base):

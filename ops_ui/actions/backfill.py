@@ -36,7 +36,8 @@ from ops_ui.audit import audit_event, snapshot
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.calcom.types import Booking
 from ops_ui.company_time import company_zone
-from ops_ui.contact import is_anonymous_phone, is_placeholder_email, normalise_phone, usable_email, usable_phone
+from ops_ui.contact import is_anonymous_phone, is_placeholder_email, usable_email
+from ops_ui.customers import find_customer
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.writes import LIVE_STATUSES, METADATA_KEY
@@ -276,7 +277,7 @@ def _plan(call: Call, now: datetime) -> _Plan:
     if not call.booking_confirmed:
         raise _Skip("The call did not confirm a booking.")
     details = _details(call, now)
-    customer = _find_customer(call.company_id, details.email, details.phone)
+    customer = find_customer(call.company_id, details.email, details.phone)
     if customer is None and not details.name:
         raise _Skip("The booking details name no customer, and none matches their e-mail or phone.")
     duplicate = _duplicate(customer, details) if customer is not None else None
@@ -358,19 +359,6 @@ def _start(value: str | None, now: datetime, time_zone: str) -> datetime:
             "a person decides what becomes of this call."
         )
     return start
-
-
-def _find_customer(company_id: int, email: str | None, phone: str | None) -> Customer | None:
-    """The company's customer with this e-mail (any case), else with this phone (as given or in E.164)."""
-    in_company = select(Customer).where(Customer.company_id == company_id).order_by(Customer.id).limit(1)
-    if email:
-        found = db.session.scalars(in_company.where(func.lower(Customer.email) == email.lower())).first()
-        if found is not None:
-            return found
-    if usable_phone(phone):
-        variants = {phone, normalise_phone(phone)}
-        return db.session.scalars(in_company.where(Customer.phone.in_(variants))).first()
-    return None
 
 
 def _duplicate(customer: Customer, details: _Details) -> Appointment | None:

@@ -59,14 +59,21 @@ def cancel(
     A cancelled appointment agrees with Cal.com whether or not it ever had a booking, so it is marked synced, its
     error fields are cleared and no automatic retry is left scheduled (the engine must never book it later).
     """
-    now = now or datetime.now(UTC)
     appointment = load_for_action(appointment_id, expected_version, actor)
     problems = reason_problems(reason_code, reason_text)
     if problems:
         return invalid_input(ACTION, appointment, problems)
+    return cancel_loaded(appointment, expected_version, actor, cancellation_reason(reason_code, reason_text), now=now)
+
+
+def cancel_loaded(
+    appointment: Appointment, expected_version: int, actor: User | None, reason: str, *, now: datetime | None = None
+) -> ActionResult:
+    """``cancel`` of an appointment its writer may change (an agent checked by ``load_for_action``, or the caller
+    through the phone agent: ``actor`` None), with a checked ``reason``."""
+    now = now or datetime.now(UTC)
     if appointment.status is AppointmentStatus.CANCELLED:
         return ActionResult(False, ACTION, "The appointment is already cancelled.", appointment)
-    reason = cancellation_reason(reason_code, reason_text)
 
     writer = Writer(claim(appointment, expected_version, actor), SyncOperation.CANCEL)
     row = writer.appointment

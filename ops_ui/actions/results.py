@@ -67,7 +67,7 @@ class ActionResult:
 def store_refusal(
     writer: Writer,
     action: str,
-    actor: User,
+    actor: User | None,
     outcome: WriteOutcome,
     operation: SyncOperation,
     *,
