@@ -48,9 +48,18 @@ EVENT_TYPE_SELECTOR_MESSAGE = (
 LANGUAGE_MESSAGE = f"language must be one of the following values: {', '.join(sorted(LANGUAGES))}"
 BOOKING_STATUSES = ("upcoming", "recurring", "past", "cancelled", "unconfirmed")
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+# validator.js isEmail / isFQDN patterns. JavaScript sees a character beyond U+FFFF as two surrogates: never in the
+# e-mail and TLD classes (so emoji there are refused), always inside a label's \u00a1-\uffff (hence \U0010ffff).
+_EMAIL_USER_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u00a1-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]+")
+_EMAIL_QUOTED_USER = re.compile(
+    r"(?:[\t\n\v\f\r \u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"\x01-\x08\x0b\x0c\x0e-\x1f\x7f\x21\x23-\x5b\x5d-\x7e\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]"
+    r"|\\[\x01-\x09\x0b\x0c\x0d-\x7f\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef])*"
 )
+_TLD = re.compile(r"[A-Za-z\u00a1-\u00a8\u00aa-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]{2,}|[Xx][Nn][A-Za-z0-9-]{2,}")
+_JS_SPACE = re.compile(r"[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+_LABEL = re.compile(r"[A-Za-z0-9\u00a1-\U0010ffff-]+")
+_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
 # International format: a leading +, a country code not starting with 0, 7–15 digits in all (E.164).
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", re.ASCII)
@@ -246,7 +255,7 @@ def _names_event_type(body: dict[str, Any]) -> bool:
 
 def _guests_ok(guests: Any) -> bool:
     """``null`` guests mean none (the service reads ``guests or []``); otherwise a list of e-mail addresses."""
-    return guests is None or (isinstance(guests, list) and all(_is_email(g) for g in guests))
+    return guests is None or (isinstance(guests, list) and all(is_email(g) for g in guests))
 
 
 def _location_ok(location: Any) -> bool:
@@ -257,8 +266,53 @@ def _is_phone(value: Any) -> bool:
     return isinstance(value, str) and bool(_PHONE.match(value))
 
 
-def _is_email(value: Any) -> bool:
-    return isinstance(value, str) and bool(_EMAIL.match(value))
+def is_email(value: Any) -> bool:
+    """class-validator's ``@IsEmail()``: mirrors validator.js ``isEmail`` (13.15) with its default options.
+
+    So a UTF-8 local part is fine, the domain needs a TLD of two or more letters (or ``xn--…``), and there are no IP
+    domains, underscores or display names. Lengths count UTF-16 code units (254 in all, 63 a label) or UTF-8 bytes
+    (64 the local part, 254 the domain), as JavaScript does.
+    """
+    if not isinstance(value, str) or _js_length(value) > 254:
+        return False
+    user, _, domain = value.rpartition("@")
+    if not (_utf8_fits(user, 64) and _utf8_fits(domain, 254) and _is_fqdn(domain)):
+        return False
+    if user.startswith('"') and user.endswith('"'):
+        return bool(_EMAIL_QUOTED_USER.fullmatch(user[1:-1]))
+    return all(_EMAIL_USER_ATOM.fullmatch(atom) for atom in user.split("."))
+
+
+def _js_length(text: str) -> int:
+    """JavaScript's ``length``: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _utf8_fits(text: str, most: int) -> bool:
+    """validator.js ``isByteLength``; its ``encodeURI`` throws on a lone surrogate, which is refused here."""
+    try:
+        return len(text.encode("utf-8")) <= most
+    except UnicodeEncodeError:
+        return False
+
+
+def _is_fqdn(domain: str) -> bool:
+    """validator.js ``isFQDN`` as isEmail calls it: a TLD required, no underscores, no trailing dot."""
+    labels = domain.split(".")
+    tld = labels[-1]
+    if len(labels) < 2 or not _TLD.fullmatch(tld) or _JS_SPACE.search(tld):
+        return False
+    return all(_is_label(label) for label in labels)
+
+
+def _is_label(label: str) -> bool:
+    return (
+        _js_length(label) <= 63
+        and bool(_LABEL.fullmatch(label))
+        and not _FULL_WIDTH.search(label)
+        and not label.startswith("-")
+        and not label.endswith("-")
+    )
 
 
 def _metadata_ok(metadata: Any) -> bool:
@@ -276,7 +330,7 @@ _CREATE_PRESENT_RULES: tuple[_FieldRule, ...] = (
 _ATTENDEE_PRESENT_RULES: tuple[_FieldRule, ...] = (
     ("phoneNumber", _is_phone, "phoneNumber must be a valid phone number"),
     ("language", lambda value: value in LANGUAGES, LANGUAGE_MESSAGE),
-    ("email", _is_email, "email must be an email"),
+    ("email", is_email, "email must be an email"),
 )
 
 
