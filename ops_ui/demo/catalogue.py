@@ -49,3 +49,6 @@ LAST_NAMES = (
     "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Koch", "Richter", "Klein",
     "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
 )  # fmt: skip
+
+PHONE_NUMBER = "+493098765432"
+"""The number the salon's phone agent answers (how intake finds the company)."""

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
+from flask import current_app
 from sqlalchemy import func, select
 
 from calcom_simulator.admin_client import SimulatorAdmin
@@ -19,6 +20,7 @@ from ops_ui.auth.service import create_user
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.types import Attendee
 from ops_ui.demo import catalogue
+from ops_ui.demo.phone_calls import replay_demo_calls
 from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
@@ -100,7 +102,9 @@ class DemoSeeder:
         self.now = now.replace(second=0, microsecond=0)
         self.zone = ZoneInfo(catalogue.TIME_ZONE)
         self.rng = random.Random(20261122)
-        self.company = Company(name=catalogue.COMPANY_NAME, time_zone=catalogue.TIME_ZONE)
+        self.company = Company(
+            name=catalogue.COMPANY_NAME, time_zone=catalogue.TIME_ZONE, phone_number=catalogue.PHONE_NUMBER
+        )
         self.staff: dict[str, list[Staff]] = {}
         self.calcom_user_ids: dict[str, int] = {}
         self.services: dict[str, Service] = {}
@@ -119,6 +123,8 @@ class DemoSeeder:
         self._create_field_situations()
         self._create_everyday_appointments()
         self._create_calls()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        replay_demo_calls(app, app.config["RETELL_API_KEY"], self.company, self._working_day(4))
         return self._summary()
 
     # --- catalogue -------------------------------------------------------------------------------------------

@@ -94,3 +94,26 @@ def test_reset_rebuilds_the_same_demo_without_duplicates(seeded, sim, now):
 
     assert again.appointments == seeded.appointments
     assert db.session.scalar(select(func.count(Staff.id))) == 5
+
+
+def test_the_newest_calls_came_through_the_intake_and_one_shows_calcoms_validation_error(seeded, sim):
+    from ops_ui.models import AppointmentSource, AppointmentStatus, IntakeRequest
+
+    intake = {
+        call.external_call_id: call
+        for call in db.session.scalars(select(Call).where(Call.external_call_id.startswith("call_demo_")))
+    }
+    assert len(intake) == 4
+    by_caller = {call.caller_number: call for call in intake.values()}
+    assert by_caller["+4917612345601"].booking_confirmed  # Sophie: free times, then booked
+    assert by_caller["anonymous_1764590000_3fa9c1"].booking_confirmed  # asked for an e-mail, then booked
+    refused = by_caller["+4917612345603"]  # Lena's e-mail ends in ".d"
+    assert not refused.booking_confirmed and refused.appointment_id is None
+    [validation] = [a for a in _failed() if a.last_error_category is ErrorCategory.VALIDATION_ERROR]
+    assert "email property is wrong,email must be an email" in (validation.last_error_message or "")
+    assert refused.booking_error == validation.last_error_message
+    assert validation.source is AppointmentSource.VOICE_AGENT
+    cancelled = db.session.get(Appointment, by_caller["+4917612345604"].appointment_id)
+    assert cancelled is not None and cancelled.status is AppointmentStatus.CANCELLED
+    # Four bookings and one cancellation; the retry found its request, the refusal at the door made none.
+    assert db.session.scalar(select(func.count(IntakeRequest.id))) == 5
