@@ -39,7 +39,8 @@ def check_availability(company: Company, args: dict[str, Any], now: datetime) ->
             return CALENDAR_UNREACHABLE
         for slot in slots:
             if start <= slot.start < end and slot.start > now:
-                free.setdefault(slot.start, []).append(staff.name)
+                names = free.setdefault(slot.start, [])
+                names += [] if staff.name in names else [staff.name]  # one person may have two staff records
     times = sorted(free)
     listed = [{"start": at.isoformat(), "staff": free[at]} for at in times[:LISTED_TIMES]]
     data = {"service": service.name, "slots": listed}

@@ -69,6 +69,18 @@ def test_free_times_come_from_calcoms_slots_as_data_and_as_a_german_sentence(age
     assert at_half_past_ten["staff"] == ["Mia Wagner"]
 
 
+def test_a_person_with_two_staff_records_is_named_once_per_free_time(agent: PhoneAgent, salon: Salon, sim):
+    from tests.support import factories
+
+    again = factories.make_staff(salon.company, salon.staff.name, calcom_user_id=salon.staff.calcom_user_id)
+    factories.map_event_type(salon.service, again, salon.event_type_id)
+
+    answer = agent.ask("check_availability", service="Dauerwelle", date=_local_day(slot_start()))
+
+    assert answer["slots"] and all(len(slot["staff"]) == len(set(slot["staff"])) for slot in answer["slots"])
+    assert any(slot["staff"] == ["Fabian Spitzer", "Mia Wagner"] for slot in answer["slots"])
+
+
 def test_a_booking_is_confirmed_only_with_its_appointment_here_and_in_calcom(agent: PhoneAgent, salon: Salon, sim):
     start = slot_start(days_ahead=2)
 
