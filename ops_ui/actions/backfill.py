@@ -37,7 +37,7 @@ from ops_ui.calcom.errors import CalcomError
 from ops_ui.calcom.types import Booking
 from ops_ui.company_time import company_zone
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email, usable_email
-from ops_ui.customers import find_customer
+from ops_ui.customers import booked_already, find_customer
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.writes import LIVE_STATUSES, METADATA_KEY
@@ -280,7 +280,7 @@ def _plan(call: Call, now: datetime) -> _Plan:
     customer = find_customer(call.company_id, details.email, details.phone)
     if customer is None and not details.name:
         raise _Skip("The booking details name no customer, and none matches their e-mail or phone.")
-    duplicate = _duplicate(customer, details) if customer is not None else None
+    duplicate = booked_already(customer.id, details.service.id, details.start) if customer is not None else None
     if duplicate is not None:
         return _Plan(details, customer, duplicate=duplicate)
     return _Plan(details, customer, booking=_existing_booking(call.company_id, details, customer))
@@ -359,20 +359,6 @@ def _start(value: str | None, now: datetime, time_zone: str) -> datetime:
             "a person decides what becomes of this call."
         )
     return start
-
-
-def _duplicate(customer: Customer, details: _Details) -> Appointment | None:
-    return db.session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.customer_id == customer.id,
-            Appointment.service_id == details.service.id,
-            Appointment.starts_at == details.start,
-            Appointment.status == AppointmentStatus.SCHEDULED,
-        )
-        .order_by(Appointment.id)
-        .limit(1)
-    ).first()
 
 
 def _existing_booking(company_id: int, details: _Details, customer: Customer | None) -> _Found | None:

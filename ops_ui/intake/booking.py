@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
 
 from ops_ui.actions.availability import free_at
 from ops_ui.audit import audit_event, snapshot
 from ops_ui.categories import ErrorCategory
 from ops_ui.contact import email_problem, is_anonymous_phone, usable_phone
-from ops_ui.customers import find_customer
+from ops_ui.customers import booked_already, find_customer
 from ops_ui.engine.booking import sync_appointment
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
@@ -136,7 +135,7 @@ def _book(company: Company, call: Call, row: IntakeRequest, wish: _Wish, now: da
     if row.appointment_id is not None:  # taken over from a request whose process died: go on with its appointment
         return _sync_and_settle(call, row.appointment_id, company.time_zone)
     customer = find_customer(company.id, wish.email, wish.phone)
-    booked = _same_appointment(customer, wish) if customer is not None else None
+    booked = booked_already(customer.id, wish.service.id, wish.start) if customer is not None else None
     if booked is not None:
         _remember(row, booked.id)
         return _settle(call, booked.id, company.time_zone, repeated=True)
@@ -154,20 +153,6 @@ def _sync_and_settle(call: Call, appointment_id: int, time_zone: str) -> Answer:
     if appointment.sync_status is not SyncStatus.SYNCED and appointment.status is AppointmentStatus.SCHEDULED:
         sync_appointment(appointment)
     return _settle(call, appointment_id, time_zone)
-
-
-def _same_appointment(customer: Customer, wish: _Wish) -> Appointment | None:
-    return db.session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.customer_id == customer.id,
-            Appointment.service_id == wish.service.id,
-            Appointment.starts_at == wish.start,
-            Appointment.status == AppointmentStatus.SCHEDULED,
-        )
-        .order_by(Appointment.id)
-        .limit(1)
-    ).first()
 
 
 def _free_staff(company: Company, wish: _Wish) -> tuple[Staff, EventTypeMapping] | Answer:
