@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 from ops_ui.actions.results import ActionResult, invalid_input, store_refusal, unsettled, with_settlement
 from ops_ui.audit import audit_event, snapshot
+from ops_ui.engine.booking import record_failure
 from ops_ui.engine.claims import claim, load_for_action
-from ops_ui.engine.writes import Writer, mark_in_step
+from ops_ui.engine.writes import WriteOutcome, Writer, mark_in_step
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "cancel"
@@ -67,10 +68,21 @@ def cancel(
 
 
 def cancel_loaded(
-    appointment: Appointment, expected_version: int, actor: User | None, reason: str, *, now: datetime | None = None
+    appointment: Appointment,
+    expected_version: int,
+    actor: User | None,
+    reason: str,
+    *,
+    now: datetime | None = None,
+    finish_later: bool = False,
 ) -> ActionResult:
     """``cancel`` of an appointment its writer may change (an agent checked by ``load_for_action``, or the caller
-    through the phone agent: ``actor`` None), with a checked ``reason``."""
+    through the phone agent: ``actor`` None), with a checked ``reason``.
+
+    ``finish_later``: the cancellation stands even when Cal.com fails now (the caller has decided and hung up; no
+    one is there to try again): the appointment is stored cancelled but not in step, and the sync engine cancels
+    the booking with its usual retries.
+    """
     now = now or datetime.now(UTC)
     if appointment.status is AppointmentStatus.CANCELLED:
         return ActionResult(False, ACTION, "The appointment is already cancelled.", appointment)
@@ -83,6 +95,8 @@ def cancel_loaded(
     uid = row.calcom_booking_uid
     if uid is not None:
         outcome = writer.cancel(uid, _calcom_reason(reason))
+        if not outcome.done and finish_later:
+            return _cancelled_here_first(writer, actor, reason, outcome, now)
         if not outcome.done:
             before = snapshot(row, *TOUCHED)
             return store_refusal(
@@ -100,6 +114,28 @@ def cancel_loaded(
     where = f" and Cal.com booking {uid} cancelled" if uid else " (there was no Cal.com booking)"
     message = with_settlement(f"Appointment cancelled{where}.", settlement)
     return ActionResult(True, ACTION, message, fresh, booking_uid=uid)
+
+
+def _cancelled_here_first(
+    writer: Writer, actor: User | None, reason: str, outcome: WriteOutcome, now: datetime
+) -> ActionResult:
+    failure = outcome.failure
+    assert failure is not None
+    uid = writer.appointment.calcom_booking_uid
+    note = f"{reason}. Cal.com did not cancel booking {uid} yet ({failure.message}); the sync engine cancels it."
+
+    def apply(row: Appointment) -> list[AuditEvent]:
+        before = snapshot(row, *TOUCHED)
+        row.status = AppointmentStatus.CANCELLED
+        row.cancellation_reason = reason
+        row.attempt_count += 1
+        row.last_attempt_at = now
+        record_failure(row, failure, now)
+        return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=note, at=now)]
+
+    fresh = writer.finish(apply)
+    message = f"Appointment cancelled here; Cal.com booking {uid} is not cancelled yet: the sync engine does it."
+    return ActionResult(True, ACTION, message, fresh, category=failure.category, booking_uid=uid)
 
 
 def _calcom_reason(reason: str) -> str:

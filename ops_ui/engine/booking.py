@@ -73,6 +73,13 @@ def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
     if settlement is not None and not settlement.ok:
         assert settlement.failure is not None
         return _store(writer, WriteOutcome(Verdict.UNCERTAIN, failure=settlement.failure), now)
+    if settlement is not None and settlement.booking_gone:
+        writer.finish(lambda row: [])
+        return SyncResult(row.id, False, message=f"{settlement.note} Not booked again: a person decides.")
+    if row.status is AppointmentStatus.CANCELLED and cancel_left(row):
+        assert row.calcom_booking_uid is not None
+        reason = f"Cancelled in Sync Desk: {row.cancellation_reason or 'no reason given'}"
+        return _store(writer, writer.cancel(row.calcom_booking_uid, reason), now)
     if row.status is not AppointmentStatus.SCHEDULED:
         writer.finish(lambda row: [])
         return SyncResult(row.id, False, message=f"The appointment is {row.status.value}; not booked.")
@@ -86,6 +93,12 @@ def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
         return _store(writer, WriteOutcome(Verdict.NOT_DONE, failure=problem), now)
     assert mapping is not None
     return _store(writer, writer.create(mapping.calcom_event_type_id, row.starts_at), now)
+
+
+def cancel_left(appointment: Appointment) -> bool:
+    """Cancelled here while Cal.com still holds its booking (Cal.com failed when it was cancelled): the engine
+    cancels the booking, with the usual retries."""
+    return appointment.calcom_booking_uid is not None and appointment.sync_status is not SyncStatus.SYNCED
 
 
 def mapping_for(appointment: Appointment, staff_id: int | None = None) -> EventTypeMapping | None:

@@ -54,10 +54,17 @@ def due_condition(now: datetime) -> ColumnElement[bool]:
             and_(rules.failed(), rules.waits_for_retry(), Appointment.next_retry_at <= now),
         ),
     )
+    to_cancel = and_(
+        Appointment.status == AppointmentStatus.CANCELLED,
+        Appointment.calcom_booking_uid.is_not(None),
+        rules.failed(),
+        rules.waits_for_retry(),
+        Appointment.next_retry_at <= now,
+    )
     unsettled = and_(
         Appointment.uncertain_request.is_not(None), Appointment.uncertain_since < now - UNSETTLED_AFTER, _retry_due(now)
     )
-    return or_(to_book, unsettled)
+    return or_(to_book, to_cancel, unsettled)
 
 
 def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:

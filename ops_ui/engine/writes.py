@@ -84,6 +84,9 @@ class Settlement:
     ok: bool
     note: str
     failure: BookingFailure | None = None
+    booking_gone: bool = False
+    """The booking the appointment kept is no longer live (perhaps the unanswered write cancelled it): nobody may
+    book it again without a person deciding."""
 
 
 class _MovedElsewhere(Exception):
@@ -256,6 +259,7 @@ class Writer:
                 failure = outcome.lookup_failure or outcome.failure
                 return Settlement(False, f"Could not cancel the duplicate booking {surplus.uid}", failure)
         before = snapshot(row, *SETTLED_FIELDS)
+        gone = keep is None and row.status is AppointmentStatus.SCHEDULED and row.calcom_booking_uid is not None
         note = _adopt(row, keep, earlier or "")
         self.pending = None
         self._unsettled = False
@@ -266,7 +270,7 @@ class Writer:
             audit_event(row, self.claim.actor, "settle_unanswered", before=before, after=after, note=note, at=utcnow())
         )
         commit_fenced(self.claim)
-        return Settlement(True, note)
+        return Settlement(True, note, booking_gone=gone)
 
     # --- storing the outcome ---------------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ class Status(enum.Enum):
     IN_PROGRESS = "in_progress"
     """The same request is still being worked on (a retry that came too early); nothing is confirmed yet."""
     CANCELLED = "cancelled"
+    CANCEL_NOTED = "cancel_noted"
+    """Cancelled here; Cal.com's booking is cancelled by the sync engine as soon as Cal.com answers."""
     NOT_CANCELLED = "not_cancelled"
     NOT_FOUND = "not_found"
     WHICH_ONE = "which_one"

@@ -22,7 +22,7 @@ from ops_ui.intake.answers import Answer, Status, invalid
 from ops_ui.intake.arguments import Refused, moment, text
 from ops_ui.intake.once import answer_once
 from ops_ui.intake.speech import spoken_list, spoken_moment
-from ops_ui.models import Appointment, AppointmentStatus, Call, Company, Customer, IntakeRequest
+from ops_ui.models import Appointment, AppointmentStatus, Call, Company, Customer, IntakeRequest, SyncStatus
 
 FUNCTION = "cancel_appointment"
 REASON_CODE = "customer_request"
@@ -53,12 +53,16 @@ def _cancel(
     said = f"am Telefon (Anruf {call.external_call_id})" + (f": {words}" if words else "")
     data = {"appointment_id": appointment.id, "start": appointment.starts_at.isoformat()}
     try:
-        result = cancel_loaded(appointment, appointment.version, None, cancellation_reason(REASON_CODE, said), now=now)
+        reason = cancellation_reason(REASON_CODE, said)
+        result = cancel_loaded(appointment, appointment.version, None, reason, now=now, finish_later=True)
     except (BeingChanged, StaleAppointment) as busy:
         calls.keep_error(call.id, f"Cancelling appointment #{appointment.id} waits: {busy}")
         return Answer(Status.NOT_CANCELLED, _not_cancelled(when), data)
-    if result.ok:
+    if result.ok and result.appointment.sync_status is SyncStatus.SYNCED:
         return Answer(Status.CANCELLED, f"Ihr Termin am {when} ist abgesagt.", data)
+    if result.ok:  # cancelled here; Cal.com's booking follows when the engine gets through
+        calls.keep_error(call.id, f"Appointment #{appointment.id} is cancelled; Cal.com is not yet: {result.message}")
+        return Answer(Status.CANCEL_NOTED, f"Ihre Absage für den Termin am {when} ist notiert.", data)
     calls.keep_error(call.id, f"Cancelling appointment #{appointment.id} failed: {result.detail or result.message}")
     return Answer(Status.NOT_CANCELLED, _not_cancelled(when), data)
 
