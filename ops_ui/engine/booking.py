@@ -19,7 +19,7 @@ from ops_ui.engine.claims import BeingChanged, Claim, StaleAppointment, claim
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.retry_policy import handover_reason, next_retry_at
-from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
+from ops_ui.engine.writes import Settlement, Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.extensions import db
 from ops_ui.models import (
     Appointment,
@@ -73,19 +73,14 @@ def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
     if settlement is not None and not settlement.ok:
         assert settlement.failure is not None
         return _store(writer, WriteOutcome(Verdict.UNCERTAIN, failure=settlement.failure), now)
-    if settlement is not None and settlement.booking_gone:
-        writer.finish(lambda row: [])
-        return SyncResult(row.id, False, message=f"{settlement.note} Not booked again: a person decides.")
     if row.status is AppointmentStatus.CANCELLED and cancel_left(row):
         assert row.calcom_booking_uid is not None
         reason = f"Cancelled in Sync Desk: {row.cancellation_reason or 'no reason given'}"
         return _store(writer, writer.cancel(row.calcom_booking_uid, reason), now)
-    if row.status is not AppointmentStatus.SCHEDULED:
+    nothing_to_book = _nothing_to_book(row, settlement)
+    if nothing_to_book is not None:
         writer.finish(lambda row: [])
-        return SyncResult(row.id, False, message=f"The appointment is {row.status.value}; not booked.")
-    if row.sync_status is SyncStatus.SYNCED and row.calcom_booking_uid:
-        writer.finish(lambda row: [])
-        return SyncResult(row.id, True, booking_uid=row.calcom_booking_uid)
+        return nothing_to_book
 
     mapping = mapping_for(row)
     problem = precheck(row, mapping, now)
@@ -93,6 +88,18 @@ def book_claimed(held: Claim, *, now: datetime | None = None) -> SyncResult:
         return _store(writer, WriteOutcome(Verdict.NOT_DONE, failure=problem), now)
     assert mapping is not None
     return _store(writer, writer.create(mapping.calcom_event_type_id, row.starts_at), now)
+
+
+def _nothing_to_book(row: Appointment, settlement: Settlement | None) -> SyncResult | None:
+    """The result when there is nothing to book: the booking vanished (a person decides whether to book again),
+    the appointment is not scheduled, or it is booked already."""
+    if settlement is not None and settlement.booking_gone:
+        return SyncResult(row.id, False, message=f"{settlement.note} Not booked again: a person decides.")
+    if row.status is not AppointmentStatus.SCHEDULED:
+        return SyncResult(row.id, False, message=f"The appointment is {row.status.value}; not booked.")
+    if row.sync_status is SyncStatus.SYNCED and row.calcom_booking_uid:
+        return SyncResult(row.id, True, booking_uid=row.calcom_booking_uid)
+    return None
 
 
 def cancel_left(appointment: Appointment) -> bool:

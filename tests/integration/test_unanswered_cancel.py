@@ -82,7 +82,7 @@ def test_a_callers_cancellation_whose_answer_was_lost_is_settled_not_booked_agai
         SyncStatus.SYNCED,
         None,
     )
-    assert active_bookings(sim) == []
+    assert booking(sim, uid)["status"] == "cancelled" and active_bookings(sim) == []
 
 
 def test_an_agents_cancellation_whose_answer_was_lost_is_never_booked_again(salon: Salon, sim):
