@@ -48,7 +48,9 @@ lint: $(VENV)/.dev ## ruff check and format check
 typecheck: $(VENV)/.dev ## mypy as configured in pyproject.toml
 	$(BIN)/mypy
 
-bench: $(VENV)/.dev ## the board and dashboard at a million appointments; bulk retry under the rate limit
-	$(BIN)/python -m bench.review_board
+bench: $(VENV)/.dev ## the board vs Flask-Admin and its floor (SQLite, PostgreSQL), the dashboard, bulk retry, the intake soak
+	bench/postgres.sh $(BIN)/python -m bench.review_board
+	$(BIN)/python -m bench.review_actions
 	$(BIN)/python -m bench.health_dashboard
 	$(BIN)/python -m bench.bulk_retry
+	$(BIN)/python -m bench.soak_intake

@@ -25,6 +25,7 @@ from sqlalchemy import event, select
 
 from bench.seed_large import SeedSize, migrate_empty, seed
 from ops_ui import create_app
+from ops_ui.auth.service import create_user
 from ops_ui.extensions import db
 from ops_ui.health import views
 from ops_ui.models import Role, User
@@ -54,21 +55,21 @@ def _database(appointments: int, attempts: int, fresh: bool) -> tuple[Path, date
     return path, datetime.fromisoformat(stamp.read_text())
 
 
-def _user(role: Role, company_id: int | None) -> int:
-    email = f"bench-{role.value}-{company_id or 'all'}@bench.test"
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None:
-        user = User(email=email, name="Bench", password_hash="-", role=role, company_id=company_id)
-        db.session.add(user)
-        db.session.commit()
-    return user.id
+PASSWORD = "bench-password-2026"
 
 
-def _measure(app: Any, user_id: int, path: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
+def _user(role: Role, company_id: int | None) -> str:
+    """A user of that role and scope (made once per file); its e-mail, to sign in with."""
+    email = f"bench-signin-{role.value}-{company_id or 'all'}@bench.test"
+    if db.session.scalar(select(User).where(User.email == email)) is None:
+        create_user(email, PASSWORD, role, name="Bench", company_id=company_id)
+    return email
+
+
+def _measure(app: Any, email: str, path: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    signed_in = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 302, signed_in.status_code
     queries: list[int] = []
     counter = {"n": 0}
 
@@ -110,7 +111,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     path, now = _database(args.appointments, args.attempts, args.fresh)
     views.clock = lambda: now  # the seeding moment, see the module docstring
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "bench"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     with app.app_context():
         everyone = _user(Role.ADMIN, None)
         one_company = _user(Role.MANAGER, 1)
@@ -125,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("GET /health (page, one company)", one_company, "/health", {}),
         ("GET /health.json (one company)", one_company, "/health.json", {}),
     ]
-    for label, user_id, url, headers in cases:
-        figures = _measure(app, user_id, url, args.requests, headers)
+    for label, email, url, headers in cases:
+        figures = _measure(app, email, url, args.requests, headers)
         print(
             f"  {label:<44} {figures['median']:>6.1f}ms {figures['p95']:>6.1f}ms {figures['max']:>6.1f}ms"
             f" {figures['queries']:>8.0f}"

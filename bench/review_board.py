@@ -1,31 +1,42 @@
-"""Review board benchmark: server time and SQL statements per request, at two data sizes.
+"""Review board benchmark: the board against its peer (a stock Flask-Admin list) and its floor, SQLite and PostgreSQL.
 
-Seeds fresh SQLite files with ``bench.seed_large`` (bulk Core inserts through the real migrations), tops the failed
-appointments up to the wanted number (the seeder makes 2.5 % failed; the board's worst case wants more), then asks
-the board through the Flask test client — the whole view: session, filters, queries, templates — and prints the
-median and p95 time and the number of SQL statements for each request. The statement count must be the same at
-both sizes: the board pages by keyset and never counts or offsets over the whole table.
+For each database: a fresh database built through the real migrations and seeded with ``bench.seed_large`` (1,000,000
+appointments by default), failed appointments topped up to the wanted number, then the app is asked through the
+Flask test client — the whole request: session, filters, queries, templates. Each request is timed in the same
+process, interleaved (board, peer, floor, board, peer, floor …; 40 each after 3 warm-ups):
 
-Usage: ``python -m bench.review_board`` (1,000,000 appointments with 50,000 failed, and a tenth of that);
-``--sizes 20000:1000`` for a quick run; ``--keep DIR`` keeps the database files.
+- *board*: the board's own URL;
+- *peer*: ``bench.peer.BoardPeerView``, Flask-Admin's ModelView of ``Appointment`` showing the same rows in the same
+  order (the board's WHERE clause from the same query string);
+- *floor*: the statements the board issued for that request, run straight on the DB-API connection, plus a bare Jinja
+  table of the rows.
+
+Printed per request: medians, board ÷ peer and board ÷ floor, the board's SQL time (driver time only) and statements.
+The statement count must be the same at every size: the board pages by keyset and never counts over the whole table.
+
+Usage: ``python -m bench.review_board`` (SQLite and, when ``BENCH_POSTGRES_URL`` is set, PostgreSQL);
+``--sizes 10000:500,1000000:50000``; ``--databases sqlite``; ``--repeat 40``. The PostgreSQL database is emptied
+first (its ``public`` schema is dropped): give it one of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, text
 
+from bench.peer import PEER_URL, Floor, install_peer, recording
 from bench.seed_large import SeedSize, migrate_empty, seed
 from ops_ui import create_app
 from ops_ui.auth.service import create_user
@@ -33,15 +44,53 @@ from ops_ui.extensions import db
 from ops_ui.models import Role
 
 PASSWORD = "bench-password-2026"
-GOAL_P95_MS = 50.0
+HTMX = {"HX-Request": "true"}
+WARM_UPS = 3
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    board: str
+    headers: dict[str, str]
+    peer: str | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    board_ms: float
+    peer_ms: float | None
+    floor_ms: float
+    sql_ms: float
+    statements: float
+    rows: int
+
+    @property
+    def versus_peer(self) -> float | None:
+        return self.board_ms / self.peer_ms if self.peer_ms else None
+
+    @property
+    def versus_floor(self) -> float:
+        return self.board_ms / self.floor_ms
+
+
+def empty_database(url: str) -> None:
+    """SQLite: a new file; PostgreSQL: the ``public`` schema dropped and made again (extensions in it go too)."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def top_up_failed(url: str, failed: int) -> int:
     """Turn synced appointments into failed ones (deterministically spread over the table) until ``failed`` exist."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context(), db.engine.begin() as conn:
+    engine = create_engine(url)
+    with engine.begin() as conn:
         have = conn.execute(text("SELECT count(*) FROM appointment WHERE sync_status = 'failed'")).scalar_one()
-        need = max(0, failed - have)
         conn.execute(
             text(
                 """
@@ -49,31 +98,52 @@ def top_up_failed(url: str, failed: int) -> int:
                     last_error_message = 'User either already has booking at this time or is not available',
                     last_error_status = 409, failed_since = created_at, calcom_booking_uid = NULL
                 WHERE id IN (SELECT id FROM appointment WHERE sync_status = 'synced'
-                             ORDER BY (id * 7919) % 1000003 LIMIT :need)
+                             ORDER BY (CAST(id AS BIGINT) * 7919) % 1000003 LIMIT :need)
                 """
             ),
-            {"need": need},
+            {"need": max(0, failed - have)},
         )
+    with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
         total = conn.execute(text("SELECT count(*) FROM appointment WHERE sync_status = 'failed'")).scalar_one()
-        db.engine.dispose()
+    engine.dispose()
     return int(total)
 
 
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+def _seeded(url: str) -> int:
+    engine = create_engine(url)
     try:
-        yield statements
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM appointment")).scalar_one())
+    except Exception:  # no such table yet: nothing seeded
+        return -1
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        engine.dispose()
+
+
+def prepare(url: str, appointments: int, failed: int, reuse: bool) -> str:
+    """A database of the wanted size: seeded afresh, or with ``reuse`` the one left by the previous run of that size
+    (migrated to head, so new indexes are there)."""
+    started = time.perf_counter()
+    if reuse and _seeded(url) == appointments:
+        migrate_empty(url)
+        how = "reused"
+    else:
+        empty_database(url)
+        migrate_empty(url)
+        now = datetime.now(UTC)
+        seed(url, SeedSize(appointments=appointments, attempts=appointments // 5), now, log=lambda _: None)
+        how = "seeded"
+    total = top_up_failed(url, failed)
+    return f"{appointments:,} appointments, {total:,} failed ({how} in {time.perf_counter() - started:.0f} s)"
+
+
+def bench_app(url: str) -> Flask:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    install_peer(app)
+    with app.app_context():
+        create_user("bench-admin@syncdesk.test", PASSWORD, Role.ADMIN, name="Bench Admin")
+    return app
 
 
 def signed_in(app: Flask, email: str) -> FlaskClient:
@@ -83,105 +153,153 @@ def signed_in(app: Flask, email: str) -> FlaskClient:
     return client
 
 
-def measure(app: Flask, client: FlaskClient, path: str, headers: dict[str, str], repeat: int) -> dict[str, float]:
-    for _ in range(3):
-        response = client.get(path, headers=headers)
-        assert response.status_code == 200, (path, response.status_code)
-    times: list[float] = []
-    with counting(app) as statements:
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(path, headers=headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-    times.sort()
-    return {
-        "median": statistics.median(times),
-        "p95": times[max(0, round(0.95 * len(times)) - 1)],
-        "queries": len(statements) / repeat,
-        "rows": len(re.findall(r'<tbody id="appt-', response.get_data(as_text=True))),
-    }
-
-
-def run_size(folder: Path, appointments: int, failed: int, repeat: int) -> list[tuple[str, dict[str, float]]]:
-    url = f"sqlite:///{folder / f'review_board_{appointments}.sqlite'}"
-    size = SeedSize(appointments=appointments, attempts=appointments // 5)
-    started = time.perf_counter()
-    migrate_empty(url)
-    seed(url, size, datetime.now(UTC), log=lambda line: None)
-    total_failed = top_up_failed(url, failed)
-    print(
-        f"\n== {appointments:,} appointments, {total_failed:,} failed (seeded in {time.perf_counter() - started:.0f} s)"
-    )
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+def cases(app: Flask, client: FlaskClient) -> list[Case]:
+    """The requests of the issue's table, with the peer's equivalent (same rows; the peer pages by ``page``)."""
     with app.app_context():
-        create_user("bench-admin@syncdesk.test", PASSWORD, Role.ADMIN, name="Bench Admin")
-        create_user("bench-agent@syncdesk.test", PASSWORD, Role.AGENT, name="Bench Agent", company_id=1)
-        busiest_staff = db.session.execute(
+        staff = db.session.execute(
             text(
                 "SELECT staff_id FROM appointment WHERE sync_status = 'failed'"
                 " AND last_error_category = 'HOST_CONFLICT' AND staff_id IS NOT NULL"
-                " GROUP BY staff_id ORDER BY count(*) DESC LIMIT 1"
+                " GROUP BY staff_id ORDER BY count(*) DESC, staff_id LIMIT 1"
             )
         ).scalar_one()
-    admin = signed_in(app, "bench-admin@syncdesk.test")
-    agent = signed_in(app, "bench-agent@syncdesk.test")
-    htmx = {"HX-Request": "true"}
-
-    first = admin.get("/review", headers=htmx).get_data(as_text=True)
+        db.session.remove()
+    first = client.get("/review", headers=HTMX).get_data(as_text=True)
     after = re.search(r'hx-get="/review\?([^"]*after=[^"]*)"', first)
-    cases = [
-        ("page 1, default queue (admin, all companies)", admin, "/review", {}),
-        ("page 1 as htmx fragment", admin, "/review", htmx),
-        (
-            "page 2 via Load more",
-            admin,
-            f"/review?{after.group(1).replace('&amp;', '&')}" if after else "/review",
-            htmx,
-        ),
-        (
-            f"category=HOST_CONFLICT&staff={busiest_staff}",
-            admin,
-            f"/review?category=HOST_CONFLICT&staff={busiest_staff}",
-            {},
-        ),
-        ("past=1 (can never sync)", admin, "/review?past=1", htmx),
-        ("kind=technical, agent of one company", agent, "/review?kind=technical", htmx),
-        ("counts panel refresh", admin, "/review/counts?sync_status=failed", {}),
-        ("q=Customer 12 (text search)", admin, "/review?q=Customer%2012", htmx),
+    more = after.group(1).replace("&amp;", "&") if after else ""
+    filtered = f"category=HOST_CONFLICT&staff={staff}"
+    return [
+        Case("page 1 (full page)", "/review", {}, PEER_URL),
+        Case("category + staff filter (full page)", f"/review?{filtered}", {}, f"{PEER_URL}?{filtered}"),
+        Case("load more (page 2, fragment)", f"/review?{more}", HTMX, f"{PEER_URL}?page=1"),
+        Case("text search q=Customer 12 (fragment)", "/review?q=Customer%2012", HTMX, f"{PEER_URL}?q=Customer%2012"),
+        Case("past=1 (fragment)", "/review?past=1", HTMX, f"{PEER_URL}?past=1"),
+        Case("counts refresh", "/review/counts?sync_status=failed", {}, None),
     ]
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _get(client: FlaskClient, path: str, headers: dict[str, str]) -> str:
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def compare(app: Flask, client: FlaskClient, case: Case, repeat: int) -> Figures:
+    """Board, peer and floor in turn, ``repeat`` times each after warm-ups; medians."""
+    for _ in range(WARM_UPS):
+        _get(client, case.board, case.headers)
+        if case.peer:
+            _get(client, case.peer, {})
+    with recording(app) as one:
+        page = _get(client, case.board, case.headers)
+    floor = Floor(app, one.statements)
+    floor.run()
+    board: list[float] = []
+    peer: list[float] = []
+    bare: list[float] = []
+    sql_seconds = 0.0
+    for _ in range(repeat):
+        with recording(app) as recorded:
+            board.append(_timed(lambda: _get(client, case.board, case.headers)))
+        sql_seconds += recorded.sql_seconds
+        bare.append(_timed(floor.run))
+        if case.peer:
+            peer.append(_timed(lambda: _get(client, case.peer or "", {})))
+    floor.close()
+    return Figures(
+        board_ms=statistics.median(board),
+        peer_ms=statistics.median(peer) if peer else None,
+        floor_ms=statistics.median(bare),
+        sql_ms=sql_seconds * 1000 / repeat,
+        statements=len(one.statements),
+        rows=len(re.findall(r'<tbody id="appt-', page)),
+    )
+
+
+def run_database(
+    name: str, url: str, appointments: int, failed: int, repeat: int, reuse: bool = False
+) -> list[tuple[str, Figures]]:
+    print(f"\n== {name}: {prepare(url, appointments, failed, reuse)}", flush=True)
+    app = bench_app(url)
+    client = signed_in(app, "bench-admin@syncdesk.test")
     results = []
-    for label, client, path, headers in cases:
-        figures = measure(app, client, path, headers, repeat)
-        results.append((label, figures))
-        verdict = "ok" if figures["p95"] < GOAL_P95_MS else "OVER GOAL"
-        print(
-            f"  {label:<48} median {figures['median']:6.1f} ms  p95 {figures['p95']:6.1f} ms"
-            f"  {figures['queries']:4.1f} SQL/request  {int(figures['rows']):3d} rows  {verdict}"
-        )
+    for case in cases(app, client):
+        figures = compare(app, client, case, repeat)
+        results.append((case.label, figures))
+        print_row(case.label, figures)
     with app.app_context():
         db.engine.dispose()
     return results
 
 
+HEADER = (
+    f"  {'request':<40} {'board':>8} {'peer':>8} {'floor':>7} {'÷peer':>6} {'÷floor':>7} {'SQL ms':>7} {'stmts':>5}"
+)
+
+
+def print_row(label: str, figures: Figures) -> None:
+    peer = f"{figures.peer_ms:6.1f}ms" if figures.peer_ms else f"{'–':>8}"
+    ratio = f"{figures.versus_peer:6.2f}" if figures.versus_peer else f"{'–':>6}"
+    print(
+        f"  {label:<40} {figures.board_ms:6.1f}ms {peer} {figures.floor_ms:5.1f}ms {ratio} {figures.versus_floor:6.1f}×"
+        f" {figures.sql_ms:7.2f} {figures.statements:5.0f}",
+        flush=True,
+    )
+
+
+def databases(chosen: str, folder: Path, size: int = 0) -> list[tuple[str, str]]:
+    urls = {"sqlite": f"sqlite:///{folder / 'review_board.sqlite'}", "postgresql": os.environ.get("BENCH_POSTGRES_URL")}
+    if size:
+        urls["sqlite"] = f"sqlite:///{folder / f'review_board_{size}.sqlite'}"
+    picked = []
+    for name in chosen.split(","):
+        url = urls.get(name)
+        if url:
+            picked.append((name, url))
+        else:
+            print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
+    return picked
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000:5000,1000000:50000", help="appointments:failed, comma-separated")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="1000000:50000", help="appointments:failed, comma-separated")
+    parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--keep", type=Path, help="folder to keep the SQLite files in")
+    parser.add_argument("--keep", type=Path, help="folder for the SQLite files (kept after the run)")
+    parser.add_argument("--reuse", action="store_true", help="reuse a database of the same size from an earlier run")
     args = parser.parse_args(argv)
     sizes = [tuple(int(part) for part in pair.split(":")) for pair in args.sizes.split(",")]
-
     with tempfile.TemporaryDirectory(prefix="review-bench-") as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        per_size = [run_size(folder, appointments, failed, args.repeat) for appointments, failed in sizes]
+        results = {
+            (name, appointments): run_database(name, url, appointments, failed, args.repeat, args.reuse)
+            for appointments, failed in sizes
+            for name, url in databases(args.databases, folder, appointments)
+        }
+    summary(results, os.getloadavg())
 
-    print("\nSQL statements per request by data size (must not grow):")
-    for index, (label, _) in enumerate(per_size[0]):
-        counts = " → ".join(f"{results[index][1]['queries']:.0f}" for results in per_size)
-        print(f"  {label:<48} {counts}")
+
+def summary(results: dict[tuple[str, int], list[tuple[str, Figures]]], load: tuple[float, float, float]) -> None:
+    print(f"\nBoard vs peer (Flask-Admin {_flask_admin_version()}) vs floor; medians; load {load[0]:.2f} {load[1]:.2f}")
+    for (name, appointments), rows in results.items():
+        print(f"\n{name}, {appointments:,} appointments")
+        print(HEADER)
+        for label, figures in rows:
+            print_row(label, figures)
+
+
+def _flask_admin_version() -> str:
+    from importlib.metadata import version
+
+    return version("Flask-Admin")
 
 
 if __name__ == "__main__":

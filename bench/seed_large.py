@@ -1,9 +1,10 @@
 """Bulk seeder for benchmarks: a migrated database with N appointments and M sync attempts, in chunks.
 
-Fast because it skips the ORM: rows are generated as tuples and written with the driver's ``executemany`` in chunks
-of ``CHUNK`` rows, inside few transactions; on SQLite the two big tables' secondary indexes are dropped during the
-load and rebuilt afterwards (sorted index builds are much faster than row-by-row updates), then ``ANALYZE`` runs so
-the planner knows the table sizes. The data is deterministic for a given seed.
+Fast because it skips the ORM: rows are generated as tuples and written straight to the driver — ``executemany`` in
+chunks of ``CHUNK`` rows on SQLite, ``COPY`` on PostgreSQL — inside few transactions; the big tables' secondary
+indexes are dropped during the load and rebuilt afterwards (sorted index builds are much faster than row-by-row
+updates), then the attempt tally is recounted in SQL and ``ANALYZE`` runs so the planner knows the table sizes. The
+data is deterministic for a given seed.
 
 Shape of the data (relative to ``now``): appointments created evenly over the last ``history_days`` days, starting
 1 hour to 60 days after creation; 8 % cancelled; 2.5 % failed (93 % of those with a business category, as in the
@@ -30,7 +31,7 @@ from sqlalchemy import Connection, Engine, Index, Table, create_engine, event, t
 from ops_ui import create_app
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.extensions import db
-from ops_ui.health.tally import rebuild_sqlite_tally
+from ops_ui.health.tally import rebuild_tally
 from ops_ui.models import Appointment, Base, Call, Company, Customer, Service, Staff, SyncAttempt
 
 CHUNK = 50_000
@@ -72,14 +73,28 @@ def _chunks(rows: Iterator[tuple[Any, ...]], size: int = CHUNK) -> Iterator[list
 
 
 def _insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    """executemany straight on the driver, chunk by chunk; returns the number of rows written."""
-    style = conn.dialect.paramstyle
-    marks = ", ".join("?" if style == "qmark" else "%s" for _ in columns)
+    """Rows straight to the driver, chunk by chunk: ``COPY`` on PostgreSQL, ``executemany`` on SQLite; returns the
+    number of rows written."""
+    if conn.dialect.name == "postgresql":
+        return _copy(conn, table, columns, rows)
+    marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     written = 0
     for chunk in _chunks(rows):
         conn.exec_driver_sql(sql, chunk)
         written += len(chunk)
+    return written
+
+
+def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> int:
+    """psycopg's ``COPY … FROM STDIN`` in the connection's own transaction (several times faster than inserts)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    written = 0
+    with cursor.copy(f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    cursor.close()
     return written
 
 
@@ -118,7 +133,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
     first_created = now - timedelta(days=size.history_days)
     history_seconds = size.history_days * 86400
     big_tables = [_table(Appointment), _table(SyncAttempt), _table(Call)]
-    indexes = _secondary_indexes(*big_tables) if sqlite else []
+    indexes = _secondary_indexes(*big_tables)
 
     def timed(label: str, work: Callable[[], int]) -> None:
         started = time.perf_counter()
@@ -311,7 +326,7 @@ def seed(url: str, size: SeedSize, now: datetime, seed_value: int = 7, log: Call
                 attempt_rows(),
             ),
         )
-        timed("attempt tally", lambda: rebuild_sqlite_tally(conn))
+        timed("attempt tally", lambda: rebuild_tally(conn))
 
         def call_rows() -> Iterator[tuple[Any, ...]]:
             for ident in range(1, calls + 1):

@@ -26,6 +26,9 @@ from ops_ui.extensions import db
 from ops_ui.models import Appointment, SyncStatus, User
 from ops_ui.queue_rules import CLOSED_STATUSES
 
+OTHER = aliased(Appointment)
+"""Another appointment, for self-joins: made once, as a new alias per call costs its columns and events anew."""
+
 ACTION = "cancel"
 REASON_CODE = "duplicate"
 """The cancellation reason code of ``ops_ui.actions.cancel.REASONS`` that a duplicate is cancelled with."""
@@ -64,7 +67,7 @@ def duplicate_twins(appointments: Sequence[Appointment]) -> dict[int, list[Twin]
     starts with the twin best kept: a synced one first, then the oldest."""
     if not appointments:
         return {}
-    other = aliased(Appointment)
+    other = OTHER
     rows = db.session.execute(
         select(Appointment.id, other.id, other.sync_status)
         .join(other, _same_booking(Appointment, other))
@@ -83,7 +86,7 @@ def duplicate_twins(appointments: Sequence[Appointment]) -> dict[int, list[Twin]
 def open_twin_ids(appointment: Appointment) -> list[int]:
     """The open appointments with this one's customer, start and service, whatever its own status: after it was
     cancelled, the rows whose flag must be re-rendered."""
-    other = aliased(Appointment)
+    other = OTHER
     return list(
         db.session.scalars(
             select(other.id)

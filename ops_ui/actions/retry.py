@@ -22,6 +22,9 @@ from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, SyncOperation, SyncStatus, User
 from ops_ui.queue_rules import CLOSED_STATUSES
 
+OTHER = aliased(Appointment)
+"""Another appointment, for self-joins: made once, as a new alias per call costs its columns and events anew."""
+
 ACTION = "retry"
 APPOINTMENT_CHANGES = frozenset({"reschedule", "reassign", "contact_update"})
 """Successful actions that change what a sync sends (time, host/event type, attendee contact)."""
@@ -96,7 +99,7 @@ def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
     ]
     if not candidates:
         return set()
-    other = aliased(Appointment)
+    other = OTHER
     since = AuditEvent.at > Appointment.last_attempt_at
     own_change = exists().where(
         AuditEvent.appointment_id == Appointment.id, AuditEvent.action.in_(APPOINTMENT_CHANGES), since

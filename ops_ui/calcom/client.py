@@ -20,6 +20,8 @@ until then, retries stop there, and a request that would start after it is not s
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -84,6 +86,20 @@ def _date_or_datetime(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return to_utc_z(value)
     return value.isoformat()
+
+
+_pool = threading.local()
+
+
+def pooled_session() -> requests.Session:
+    """The calling thread's HTTP session, made once per process and thread: its kept-alive connections spare each
+    call a new TCP (and TLS) handshake. A forked process makes its own, never reusing its parent's sockets;
+    ``requests.Session`` is not meant to be shared between threads, so each thread has one."""
+    session: requests.Session | None = getattr(_pool, "session", None)
+    if session is None or getattr(_pool, "pid", None) != os.getpid():
+        session = requests.Session()
+        _pool.session, _pool.pid = session, os.getpid()
+    return session
 
 
 class CalcomClient:

@@ -11,7 +11,7 @@ import redis
 from flask import current_app
 
 from ops_ui.calcom.budget import BudgetStore, RateBudget, RedisBudgetStore, SqliteBudgetStore
-from ops_ui.calcom.client import CalcomClient
+from ops_ui.calcom.client import CalcomClient, pooled_session
 from ops_ui.calcom.types import Exchange
 from ops_ui.engine.deadline import scope_deadline
 
@@ -20,12 +20,14 @@ def calcom_client(
     on_exchange: Callable[[Exchange], None] | None = None, *, deadline: float | None = None
 ) -> CalcomClient:
     """``deadline`` (a ``time.monotonic()`` instant) bounds all calls made with this client together; by default the
-    current request's (``ops_ui.engine.deadline``). Every call draws from the API key's shared rate budget."""
+    current request's (``ops_ui.engine.deadline``). Every call draws from the API key's shared rate budget; the
+    HTTP connections are the process's pooled ones (``pooled_session``), not a new one per client."""
     config = current_app.config
     return CalcomClient(
         config["CALCOM_API_URL"],
         config["CALCOM_API_KEY"],
         timeout=config["CALCOM_TIMEOUT_SECONDS"],
+        session=pooled_session(),
         on_exchange=on_exchange,
         deadline=deadline if deadline is not None else scope_deadline(),
         budget=rate_budget(config),

@@ -46,12 +46,18 @@ def _tally_new_attempts(session: Session, flush_context: Any, instances: Any) ->
         )
 
 
-def rebuild_sqlite_tally(connection: Connection) -> int:
-    """Recount the tally from scratch on SQLite, after attempts were bulk-inserted without the ORM; returns its rows."""
-    quarter = (
-        "strftime('%Y-%m-%d %H:', at) || printf('%02d', CAST(strftime('%M', at) AS INTEGER) / 15 * 15)"
-        " || '\\:00.000000'"
-    )
+QUARTER_SQL = {
+    "sqlite": "strftime('%Y-%m-%d %H:', at) || printf('%02d', CAST(strftime('%M', at) AS INTEGER) / 15 * 15)"
+    " || '\\:00.000000'",
+    "postgresql": "date_trunc('hour', at) + (CAST(extract(minute FROM at) AS INTEGER) / 15) * interval '15 minutes'",
+}
+"""The quarter hour of ``sync_attempt.at`` in each dialect's own SQL, in the form UTCDateTime stores there."""
+
+
+def rebuild_tally(connection: Connection) -> int:
+    """Recount the tally from scratch (SQLite or PostgreSQL), after attempts were bulk-inserted without the ORM;
+    returns its rows."""
+    quarter = QUARTER_SQL[connection.dialect.name]
     connection.execute(text("DELETE FROM sync_attempt_tally"))
     inserted = connection.execute(
         text(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -31,7 +31,7 @@ from ops_ui.models import BulkRun, BulkRunState, User
 from ops_ui.review import bp
 from ops_ui.review.filters import ReviewFilters, parse_filters
 from ops_ui.review.forms import BulkCancelForm, BulkRetryForm
-from ops_ui.review.selection import count_in_view, ids_in_view
+from ops_ui.review.selection import count_in_view, ids_in_view, in_view_from_counts
 
 STOP_POLLING = 286
 """htmx stops polling an element whose request is answered with this status (and still swaps the answer)."""
@@ -44,9 +44,18 @@ CATEGORY_BY_LABEL = {category.label: category for category in ErrorCategory}
 
 @bp.context_processor
 def _bulk_helpers() -> dict[str, Any]:
-    """The bulk bar counts the whole filter (not the loaded page) when it is rendered, wherever the board is."""
+    """The bulk bar counts the whole filter (not the loaded page) when it is rendered, wherever the board is; on the
+    board it takes the number from the category counts of the same request (``COUNT_CAP``+ when they were capped;
+    "Retry all in view" still resolves every id on the server)."""
 
-    def bulk_count(filters: ReviewFilters, now: datetime, time_zone: str) -> int:
+    def bulk_count(filters: ReviewFilters, now: datetime, time_zone: str) -> int | str:
+        counted = g.get("board_counts")  # the board's category counts of this request, if it made them
+        if counted is not None and counted[0] == filters.query_string(after=None):
+            if counted[1].capped:  # more than COUNT_CAP: say so rather than count them all on every page
+                return f"{counted[1].cap:,}+"
+            known = in_view_from_counts(filters, counted[1])
+            if known is not None:
+                return known
         return count_in_view(signed_in_user(), filters, now, time_zone)
 
     return {"bulk_count": bulk_count}

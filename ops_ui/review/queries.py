@@ -9,12 +9,12 @@ query: one row needs all four.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ops_ui import queue_rules as rules
@@ -156,28 +156,62 @@ def board_page(user: User, filters: ReviewFilters, now: datetime, time_zone: str
     return BoardPage(rows, next_cursor)
 
 
-def category_counts(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> list[CategoryCount]:
+COUNT_CAP = 10_000
+"""The counts read at most this many rows (plus one, to know there are more): a view of every past failure at a
+million appointments would otherwise group tens of thousands of rows on every request and every refresh."""
+
+
+@dataclass(frozen=True)
+class BoardCounts:
+    """Rows per error category; when ``capped``, the view holds more than ``COUNT_CAP`` rows and the categories
+    were counted over ``COUNT_CAP`` + 1 of them (each a lower bound)."""
+
+    items: Sequence[CategoryCount]
+    capped: bool = False
+    cap: int = COUNT_CAP
+
+    def __iter__(self) -> Iterator[CategoryCount]:
+        return iter(self.items)
+
+    @property
+    def total(self) -> int:
+        return sum(item.count for item in self.items)
+
+
+def category_counts(
+    user: User, filters: ReviewFilters, now: datetime, time_zone: str, cap: int | None = None
+) -> BoardCounts:
     """Rows per error category in the current scope, ignoring the category and kind filters themselves, so each
-    count says what choosing that category would show. Largest first."""
-    count = func.count(Appointment.id)
-    statement = (
-        select(Appointment.last_error_category, count)
+    count says what choosing that category would show. Largest first. Bounded: see ``COUNT_CAP``."""
+    cap = COUNT_CAP if cap is None else cap
+    scope = _scoped(
+        select(Appointment.last_error_category.label("category"))
         .where(*view_conditions(filters, now, time_zone, with_category=False))
-        .group_by(Appointment.last_error_category)
-    )
-    rows = db.session.execute(_scoped(statement, user)).all()
+        .limit(cap + 1),
+        user,
+    ).subquery()
+    rows = db.session.execute(select(scope.c.category, func.count()).group_by(scope.c.category)).all()
     counts = [CategoryCount(category, int(number)) for category, number in rows]
-    return sorted(counts, key=lambda item: (-item.count, item.category.value if item.category else ""))
+    ordered = sorted(counts, key=lambda item: (-item.count, item.category.value if item.category else ""))
+    return BoardCounts(ordered, capped=sum(item.count for item in counts) > cap, cap=cap)
 
 
-def filter_choices(user: User) -> tuple[Sequence[Staff], Sequence[Service]]:
-    """Staff and services for the filter form, in the user's scope. Staff keep their id in the label: the same
-    person can exist twice."""
-    staff = select(Staff).order_by(Staff.name, Staff.id)
-    services = select(Service).order_by(Service.name, Service.id)
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    name: str
+
+
+def filter_choices(user: User) -> tuple[list[Choice], list[Choice]]:
+    """Staff and services for the filter form, in the user's scope, in one statement: id and name only, no ORM
+    objects. Staff keep their id in the label: the same person can exist twice."""
+    staff = scope_to_user(select(literal(0).label("kind"), Staff.id, Staff.name), Staff.company_id, user)
+    services = scope_to_user(select(literal(1), Service.id, Service.name), Service.company_id, user)
+    both = union_all(staff, services).subquery()
+    rows = db.session.execute(select(both).order_by(both.c.kind, both.c.name, both.c.id)).all()
     return (
-        db.session.scalars(scope_to_user(staff, Staff.company_id, user)).all(),
-        db.session.scalars(scope_to_user(services, Service.company_id, user)).all(),
+        [Choice(ident, name) for kind, ident, name in rows if kind == 0],
+        [Choice(ident, name) for kind, ident, name in rows if kind == 1],
     )
 
 

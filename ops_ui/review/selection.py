@@ -18,13 +18,23 @@ from ops_ui.auth.permissions import scope_to_user
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, User
 from ops_ui.review.filters import ReviewFilters
-from ops_ui.review.queries import view_conditions
+from ops_ui.review.queries import BoardCounts, view_conditions
 
 
 def count_in_view(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> int:
     """How many appointments the whole filter matches (the N of "Select all N in this view")."""
     statement = select(func.count(Appointment.id)).where(*view_conditions(filters, now, time_zone))
     return int(db.session.scalar(scope_to_user(statement, Appointment.company_id, user)) or 0)
+
+
+def in_view_from_counts(filters: ReviewFilters, counts: BoardCounts) -> int | None:
+    """``count_in_view`` from the board's category counts of the same filter, when they hold it: they ignore only the
+    category and kind filters, so without a kind the categories' counts add up to it (a kind also reads the
+    hand-over column, which the counts do not group by; capped counts are not all of it). None: count it."""
+    if filters.kind is not None or counts.capped:
+        return None
+    wanted = set(filters.categories)
+    return sum(item.count for item in counts if not wanted or item.category in wanted)
 
 
 def ids_in_view(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> Sequence[int]:
