@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ops_ui import htmx
+from ops_ui import htmx, security_headers
 from ops_ui.auth import init_app as init_auth
+from ops_ui.bounded_ids import BoundedIntegerConverter
 from ops_ui.cli import register_cli
 from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config, check_production_settings
 from ops_ui.errors import register_error_handlers
@@ -24,11 +26,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any route: every <int:…> id is in range
     config = Config()
     app.config.from_object(config)
     app.config["IS_PRODUCTION"] = config.is_production
     app.config.update(overrides or {})
     check_production_settings(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     db.init_app(app)
@@ -37,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     htmx.init_app(app)
+    security_headers.init_app(app)
     init_auth(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -46,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from ops_ui.admin import bp as admin_bp
     from ops_ui.health import bp as health_bp
     from ops_ui.intake import bp as intake_bp
     from ops_ui.reconcile import bp as reconcile_bp
@@ -59,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reconcile_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(admin_bp)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

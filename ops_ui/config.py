@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ class InsecureConfiguration(RuntimeError):
     """Production settings that would let anyone forge a session or that point at the local simulator's key."""
 
 
+MIN_SECRET_KEY_LENGTH = 32
+"""A production SECRET_KEY has at least 32 characters (``secrets.token_hex(32)`` gives 64)."""
+
+
+def _weak_secret_key(value: object) -> bool:
+    key = value if isinstance(value, str | bytes) else ""
+    return len(key) < MIN_SECRET_KEY_LENGTH or key in (DEV_SECRET_KEY, DEV_SECRET_KEY.encode()) or len(set(key)) < 8
+
+
 def check_production_settings(config: Mapping[str, Any]) -> None:
     """Refuse to start in production with the development defaults: a known SECRET_KEY signs anyone's session."""
     if not config.get("IS_PRODUCTION"):
@@ -35,6 +45,11 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
     ]
     if missing:
         raise InsecureConfiguration(f"SYNC_DESK_ENV=production needs {' and '.join(missing)} set to real values.")
+    if _weak_secret_key(config.get("SECRET_KEY")):
+        raise InsecureConfiguration(
+            f"SYNC_DESK_ENV=production needs a SECRET_KEY of at least {MIN_SECRET_KEY_LENGTH} random characters, "
+            "e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'."
+        )
 
 
 class Config:
@@ -71,6 +86,16 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.ENV_NAME == "production"
         self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_IDLE_MINUTES = float(os.environ.get("SYNC_DESK_SESSION_IDLE_MINUTES", "60"))
+        """A session unused this long ends (its next request goes to the login page)."""
+        self.SESSION_LIFETIME_HOURS = float(os.environ.get("SYNC_DESK_SESSION_LIFETIME_HOURS", "8"))
+        """A session ends this long after its sign-in, however busy it was: a working day."""
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_LIFETIME_HOURS)
+        self.TRUSTED_PROXIES = int(os.environ.get("SYNC_DESK_TRUSTED_PROXIES", "0"))
+        """How many proxies in front set X-Forwarded-For/-Proto: the login throttle counts per client address, and
+        behind an untrusted proxy every client would share the proxy's address. 0: use the socket's address."""
+        self.LOGIN_THROTTLE_WINDOW_SECONDS = float(os.environ.get("SYNC_DESK_LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
+        """Failed sign-ins older than this no longer count towards a throttle."""
 
     @property
     def is_production(self) -> bool:

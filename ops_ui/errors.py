@@ -16,6 +16,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Changed in the meantime",
     422: "Check your input",
+    429: "Too many attempts",
     500: "Something went wrong",
 }
 
@@ -26,6 +27,7 @@ MESSAGES = {
     404: "There is nothing here, or you cannot see it.",
     405: "This address does not accept that kind of request.",
     409: "Someone else changed this first. Reload to see the current state and try again.",
+    429: "Too many attempts in a short time. Wait a moment, then try again.",
     500: "The error has been logged. Please try again in a moment.",
 }
 

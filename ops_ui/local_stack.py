@@ -25,6 +25,7 @@ from ops_ui.demo.seed import seed_demo
 from ops_ui.extensions import db
 from ops_ui.jobs.queue import worker_command
 from ops_ui.models import Company
+from ops_ui.security_headers import QuietRequestHandler
 
 APP_HOST = os.environ.get("SYNC_DESK_HOST", "127.0.0.1")
 APP_PORT = int(os.environ.get("SYNC_DESK_PORT", "5000"))
@@ -114,7 +115,14 @@ def main() -> None:
     if simulator:
         echo_demo_logins()
     try:
-        app.run(host=APP_HOST, port=APP_PORT, debug=False, use_reloader=False, threaded=True)
+        app.run(
+            host=APP_HOST,
+            port=APP_PORT,
+            debug=False,
+            use_reloader=False,
+            threaded=True,
+            request_handler=QuietRequestHandler,
+        )
     finally:
         stop(worker, signal.SIGINT)  # huey's graceful stop: a running job finishes first
         stop(simulator)

@@ -187,7 +187,27 @@ class Appointment(Base):
             "next_retry_at",
             "last_attempt_at",
             "created_at",
+            "handover_reason",
         ),
+        # The board filtered by staff member: its page and its category counts read index entries only (and the
+        # dashboard's failed-per-staff-and-service breakdown, which SQLite may plan on it, too).
+        Index(
+            "ix_appointment_queue_staff",
+            "sync_status",
+            "staff_id",
+            "starts_at",
+            "id",
+            "status",
+            "last_error_category",
+            "company_id",
+            "service_id",
+        ),
+        # What holds a conflicted slot: one staff member's appointments around a start (ops_ui.review.slot_holders).
+        Index("ix_appointment_staff_slot", "staff_id", "starts_at", "ends_at", "sync_status", "status", "customer_id"),
+        # The board's poller: rows changed since its last look.
+        Index("ix_appointment_updated", "updated_at"),
+        # Possible duplicates of a page's rows (same customer, start and service) from index entries only.
+        Index("ix_appointment_same_booking", "customer_id", "starts_at", "service_id", "status", "sync_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -338,6 +358,12 @@ class User(UserMixin, Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Stamped into every session at sign-in and compared on every request: raising it (sign-out, deactivation, a
+    new password, "sign out everywhere") ends every copy of every session cookie of the user at once."""
+    reset_token_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the one-time password reset link an admin made; None when there is none."""
+    reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:
@@ -347,6 +373,29 @@ class User(UserMixin, Base):
     def can_act(self) -> bool:
         """Agents and admins fix appointments; managers only watch."""
         return self.role in (Role.AGENT, Role.ADMIN)
+
+
+class LoginEvent(Base):
+    """One sign-in attempt, successful or not (never the password). The throttle counts the recent failures."""
+
+    __tablename__ = "login_event"
+    __table_args__ = (
+        Index("ix_login_event_email_at", "email", "at"),
+        Index("ix_login_event_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    """The address as typed (lower-cased, cut to 320 characters), whether or not an account has it."""
+    address: Mapped[str] = mapped_column(String(64))
+    """The client's IP address."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(32))
+    """``signed in``, ``wrong credentials`` or ``throttled``."""
+
+    user: Mapped[User | None] = relationship()
 
 
 class AuditEvent(Base):

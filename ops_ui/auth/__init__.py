@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ops_ui.auth.permissions import is_public_endpoint
 from ops_ui.auth.service import load_active_user
+from ops_ui.auth.sessions import session_is_current
 from ops_ui.extensions import login_manager
 from ops_ui.htmx import current_page_path, hx_redirect, is_htmx_request
 from ops_ui.models import User
@@ -28,7 +29,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
-        return load_active_user(user_id)
+        user = load_active_user(user_id)
+        return user if user is not None and session_is_current(user) else None
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> ResponseReturnValue:

@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, Field, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from ops_ui.auth.service import MIN_PASSWORD_LENGTH
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters other than tab and line breaks: a NUL makes PostgreSQL refuse the whole statement."""
+
+
+def plain_text(form: FlaskForm, field: Field) -> None:
+    """Text that reaches the database may hold no control characters; refused as a field error, never a 500."""
+    if isinstance(field.data, str) and CONTROL.search(field.data):
+        raise ValidationError("Remove the invisible control characters from this text.")
+
+
+def single_line(form: FlaskForm, field: Field) -> None:
+    """Names, e-mails and numbers are one line: no control characters at all."""
+    if isinstance(field.data, str) and re.search(r"[\x00-\x1f\x7f]", field.data):
+        raise ValidationError("Remove the invisible control characters from this text.")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)], render_kw={"autocomplete": "username"})
+    email = EmailField(
+        "E-mail", validators=[DataRequired(), Length(max=320), single_line], render_kw={"autocomplete": "username"}
+    )
     password = PasswordField(
         "Password", validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "current-password"}
     )
     next = HiddenField()
+
+
+class SetPasswordForm(FlaskForm):
+    """The owner of a reset link chooses a new password."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """A signed-in user replaces their own password; the current one proves it is them at the keyboard."""
+
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )

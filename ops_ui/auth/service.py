@@ -49,8 +49,12 @@ def create_user(
     *,
     name: str | None = None,
     company_id: int | None = None,
+    commit: bool = True,
 ) -> User:
-    """Create an active account with a hashed password, or raise a UserError saying why not."""
+    """Create an active account with a hashed password, or raise a UserError saying why not.
+
+    ``commit=False`` leaves the commit to a caller that records more in the same transaction (the admin area).
+    """
     try:
         address = validate_email(email.strip(), check_deliverability=False, test_environment=True).normalized
     except EmailNotValidError as exc:
@@ -72,7 +76,10 @@ def create_user(
         active=True,
     )
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return user
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from ops_ui.auth import bp
-from ops_ui.auth.forms import LoginForm
-from ops_ui.auth.permissions import public
+from ops_ui.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from ops_ui.auth.permissions import public, signed_in_user
+from ops_ui.auth.reset import set_password_with_link, user_for_reset_token
 from ops_ui.auth.service import authenticate
+from ops_ui.auth.sessions import start_session
+from ops_ui.auth.signin import attempt_sign_in, end_sessions
 
 LOGIN_FAILED = "E-mail or password is wrong, or the account is disabled."
+THROTTLED = "Too many failed sign-ins. Wait {seconds} seconds, then try again."
 
 
 def safe_next_path(target: str | None) -> str | None:
@@ -53,19 +57,66 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form)
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422
-    user = authenticate(form.email.data or "", form.password.data or "")
-    if user is None:
-        form.password.data = ""
+    result = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "unknown")
+    form.password.data = ""
+    if result.wait_seconds:
+        error = THROTTLED.format(seconds=result.wait_seconds)
+        return (
+            render_template("auth/login.html", form=form, error=error),
+            429,
+            {"Retry-After": str(result.wait_seconds)},
+        )
+    if result.user is None:
         return render_template("auth/login.html", form=form, error=LOGIN_FAILED), 422
     _fresh_session()  # nothing from before the sign-in survives into the user's session
-    login_user(user)
+    login_user(result.user)
+    start_session(result.user)
     return redirect(_after_login_url(form.next.data))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Ends every session of the user, on every device: a copied cookie is worthless from now on."""
     # CSRFProtect has checked the token before we get here: another site cannot sign the user out.
+    end_sessions(signed_in_user())
     logout_user()
     _fresh_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> ResponseReturnValue:
+    """The one-time link an admin gave: choose a password, then sign in with it."""
+    user = user_for_reset_token(token)
+    if user is None:
+        abort(404, "This link has been used or has expired. Ask an admin for a new one.")
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        set_password_with_link(user, form.password.data or "")
+        _fresh_session()
+        flash("Your password is set. Sign in with it.", "success")
+        return redirect(url_for("auth.login"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/reset_password.html", form=form, email=user.email), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """A new password signs the account out everywhere else; this browser stays signed in with a fresh session."""
+    user = signed_in_user()
+    form = ChangePasswordForm()
+    error = None
+    if form.validate_on_submit():
+        if authenticate(user.email, form.current.data or "") is None:
+            error = "The current password is wrong."
+        else:
+            set_password_with_link(user, form.password.data or "", action="user.password_changed")
+            _fresh_session()
+            login_user(user)
+            start_session(user)
+            flash("Your password is changed. Other devices are signed out.", "success")
+            return redirect(url_for("review.index"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form, error=error), status

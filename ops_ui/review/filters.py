@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from ops_ui.bounded_ids import MAX_ID
 from ops_ui.categories import ErrorCategory
 
 SyncView = Literal["failed", "pending", "stuck"]
@@ -25,6 +26,8 @@ KINDS: tuple[Kind, ...] = ("business", "technical")
 Q_MAX = 200
 ID = re.compile(r"[0-9]{1,12}")
 """An id as typed in a URL: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""Control characters: never typed on purpose, and a NUL makes PostgreSQL refuse the whole query."""
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """Dates outside these years are typing mistakes; refusing them keeps the day arithmetic far from its limits."""
 TRUE_VALUES = frozenset({"1", "true", "on", "yes"})
@@ -164,6 +167,9 @@ def _kind(args: MultiDict[str, str], errors: dict[str, str]) -> Kind | None:
 
 def _search(args: MultiDict[str, str], errors: dict[str, str]) -> str:
     q = (args.get("q") or "").strip()
+    if CONTROL.search(q):
+        errors["q"] = "Remove the invisible control characters from the search."
+        return CONTROL.sub("", q)[:Q_MAX]
     if len(q) > Q_MAX:
         errors["q"] = f"Search for at most {Q_MAX} characters."
         return q[:Q_MAX]
@@ -171,7 +177,8 @@ def _search(args: MultiDict[str, str], errors: dict[str, str]) -> str:
 
 
 def is_id(raw: str) -> bool:
-    return ID.fullmatch(raw) is not None
+    """ASCII digits that fit an id column (at most 2^31 - 1 on every database)."""
+    return ID.fullmatch(raw) is not None and int(raw) <= MAX_ID
 
 
 def _positive_int(args: MultiDict[str, str], name: str, errors: dict[str, str], message: str) -> int | None:

@@ -3,7 +3,7 @@ made meanwhile is refused (409) instead of overwritten; Flask-WTF adds the CSRF 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,11 +20,12 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ops_ui.actions.cancel import REASONS
-from ops_ui.review.filters import is_id
+from ops_ui.bounded_ids import MAX_ID
+from ops_ui.review.filters import FIRST_YEAR, LAST_YEAR, is_id
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
 CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}
-MAX_INTEGER = 2**31 - 1
+MAX_INTEGER = MAX_ID
 """The largest value an integer column holds; a bigger number in a form is damaged input (422), not a 500."""
 
 
@@ -51,16 +52,27 @@ class RetryForm(ActionForm):
     """Only the version: the warning before repeating a business failure is a confirm dialog in the browser."""
 
 
+PICK_A_FREE_TIME = "Pick one of the free times."
+FAR_AHEAD = "That time is more than a year ahead; pick one of the free times."
+"""The same words as the reschedule service's own check, which this one only runs ahead of (before any maths)."""
+
+
 class RescheduleForm(ActionForm):
-    start = HiddenField(validators=[DataRequired("Pick one of the free times.")])
+    start = HiddenField(validators=[DataRequired(PICK_A_FREE_TIME)])
 
     def validate_start(self, field: HiddenField) -> None:
+        """An aware ISO time within the years the board knows: year 9999 overflows once moved to another zone."""
         try:
             moment = datetime.fromisoformat((field.data or "").replace("Z", "+00:00"))
-        except (AttributeError, ValueError):
-            raise ValidationError("Pick one of the free times.") from None
-        if moment.tzinfo is None:
-            raise ValidationError("Pick one of the free times.")
+            if moment.tzinfo is None:
+                raise ValueError(field.data)
+            year = moment.astimezone(UTC).year
+        except (AttributeError, ValueError, OverflowError):
+            raise ValidationError(PICK_A_FREE_TIME) from None
+        if year < FIRST_YEAR:
+            raise ValidationError(PICK_A_FREE_TIME)
+        if year > LAST_YEAR:
+            raise ValidationError(FAR_AHEAD)
         self.start_at = moment
 
 

@@ -30,3 +30,23 @@ def test_development_runs_with_the_local_defaults(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
     assert not create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["IS_PRODUCTION"]
+
+
+@pytest.mark.parametrize("key", ["x", "short-but-not-empty", "a" * 31, "a" * 64, "ab" * 40])
+def test_production_refuses_a_short_or_monotonous_secret_key(monkeypatch, key):
+    monkeypatch.setenv("SYNC_DESK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("CALCOM_API_KEY", "cal_live_real")
+
+    with pytest.raises(InsecureConfiguration, match="at least 32 random characters"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_accepts_a_generated_secret_key(monkeypatch):
+    import secrets
+
+    monkeypatch.setenv("SYNC_DESK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("CALCOM_API_KEY", "cal_live_real")
+
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["IS_PRODUCTION"]
