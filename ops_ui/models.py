@@ -206,6 +206,8 @@ class Appointment(Base):
         Index("ix_appointment_staff_slot", "staff_id", "starts_at", "ends_at", "sync_status", "status", "customer_id"),
         # The board's poller: rows changed since its last look.
         Index("ix_appointment_updated", "updated_at"),
+        # Unanswered writes the engine settles (one of the terms of "due now", ops_ui.engine.due).
+        Index("ix_appointment_unsettled", "uncertain_since"),
         # Possible duplicates of a page's rows (same customer, start and service) from index entries only.
         Index("ix_appointment_same_booking", "customer_id", "starts_at", "service_id", "status", "sync_status"),
     )

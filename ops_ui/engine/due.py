@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
 
 from ops_ui import queue_rules as rules
 from ops_ui.engine.booking import SyncResult, sync_appointment
@@ -45,26 +45,29 @@ def _retry_due(now: datetime) -> ColumnElement[bool]:
     return or_(Appointment.next_retry_at.is_(None), Appointment.next_retry_at <= now)
 
 
-def due_condition(now: datetime) -> ColumnElement[bool]:
-    """What the engine picks up at ``now``; the dashboard counts "due now" with the same condition."""
-    to_book = and_(
-        Appointment.status == AppointmentStatus.SCHEDULED,
-        or_(
-            and_(rules.pending(), _retry_due(now)),
-            and_(rules.failed(), rules.waits_for_retry(), Appointment.next_retry_at <= now),
-        ),
-    )
+def due_terms(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """What the engine picks up at ``now``, as separate conditions that each start with an indexed column (the sync
+    status, or when a write went unanswered): new appointments, technical failures whose back-off has passed,
+    cancellations Cal.com has not taken yet, and unanswered writes to settle."""
+    scheduled = Appointment.status == AppointmentStatus.SCHEDULED
+    retry_now = and_(rules.waits_for_retry(), Appointment.next_retry_at <= now)
+    to_book = and_(rules.pending(), scheduled, _retry_due(now))
+    to_retry = and_(rules.failed(), scheduled, retry_now)
     to_cancel = and_(
+        rules.failed(),
         Appointment.status == AppointmentStatus.CANCELLED,
         Appointment.calcom_booking_uid.is_not(None),
-        rules.failed(),
-        rules.waits_for_retry(),
-        Appointment.next_retry_at <= now,
+        retry_now,
     )
     unsettled = and_(
-        Appointment.uncertain_request.is_not(None), Appointment.uncertain_since < now - UNSETTLED_AFTER, _retry_due(now)
+        Appointment.uncertain_since < now - UNSETTLED_AFTER, Appointment.uncertain_request.is_not(None), _retry_due(now)
     )
-    return or_(to_book, to_cancel, unsettled)
+    return to_book, to_retry, to_cancel, unsettled
+
+
+def due_condition(now: datetime) -> ColumnElement[bool]:
+    """``due_terms`` as one condition; the dashboard counts "due now" with the same terms (``due_count``)."""
+    return or_(*due_terms(now))
 
 
 def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
@@ -75,10 +78,11 @@ def due_appointment_ids(now: datetime, limit: int) -> Sequence[int]:
 
 
 def due_count(now: datetime, company_id: int | None = None) -> int:
-    statement = select(func.count(Appointment.id)).where(due_condition(now))
-    if company_id is not None:
-        statement = statement.where(Appointment.company_id == company_id)
-    return int(db.session.scalar(statement) or 0)
+    """Counted as a union of ``due_terms``, each read from an index: one OR over them makes the database read every
+    row (200 ms against 16 ms at a million appointments on SQLite)."""
+    in_company = [] if company_id is None else [Appointment.company_id == company_id]
+    due = union(*(select(Appointment.id).where(term, *in_company) for term in due_terms(now))).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(due)) or 0)
 
 
 def sync_due(now: datetime | None = None, limit: int = 500, seconds: float = PASS_SECONDS) -> list[SyncResult]:
