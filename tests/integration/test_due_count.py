@@ -1,4 +1,4 @@
-""""Due now" counts exactly what the engine's pass picks up, kind by kind and per company."""
+"""The dashboard's "due now" counts exactly what the engine's pass picks up, kind by kind and per company."""
 
 from __future__ import annotations
 
