@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-redis unit lint typecheck bench chromium
+.PHONY: help run test test-redis unit lint typecheck bench chromium translations
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -47,6 +47,11 @@ lint: $(VENV)/.dev ## ruff check and format check
 
 typecheck: $(VENV)/.dev ## mypy as configured in pyproject.toml
 	$(BIN)/mypy
+
+translations: $(VENV)/.runtime ## extract the texts to translate, update the German catalogue, compile it
+	$(BIN)/pybabel extract -F babel.cfg -k _l --project "Sync Desk" --version 0.1.0 -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 120
+	$(BIN)/pybabel compile -d translations --statistics
 
 bench: $(VENV)/.dev ## the board vs Flask-Admin and its floor (SQLite, PostgreSQL), the dashboard, bulk retry, the intake soak
 	bench/postgres.sh $(BIN)/python -m bench.review_board

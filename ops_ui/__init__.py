@@ -8,7 +8,7 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ops_ui import htmx, security_headers
+from ops_ui import htmx, i18n, security_headers
 from ops_ui.auth import init_app as init_auth
 from ops_ui.bounded_ids import BoundedIntegerConverter
 from ops_ui.cli import register_cli
@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
 
     htmx.init_app(app)
     security_headers.init_app(app)

@@ -82,6 +82,8 @@ class Config:
         """The window of days the reconciliation compares, around today."""
         self.REVIEW_REFRESH_SECONDS = int(os.environ.get("SYNC_DESK_REVIEW_REFRESH_SECONDS", "10"))
         """How often an open board asks for rows changed by others (webhooks, the engine, colleagues)."""
+        self.DEFAULT_LOCALE = os.environ.get("SYNC_DESK_DEFAULT_LOCALE", "de")
+        """The language of pages for a company without one of its own, and of the sign-in page."""
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.ENV_NAME == "production"

@@ -1,8 +1,10 @@
 """Jinja filters and globals for showing data to people.
 
-Times are stored in UTC and shown in the company's time zone with its abbreviation (CET/CEST), so an agent on the
-phone with a salon reads the same clock as the salon. Names of days and months are spelled here, not taken from
-the process locale, so output does not change with the server's settings.
+Times are stored in UTC and shown in the company's time zone with its abbreviation (CET/CEST, MEZ/MESZ), so an agent
+on the phone with a salon reads the same clock as the salon. Names of days and months come from Babel's data for the
+page's language (``ops_ui.i18n``), never from the process locale, so output does not change with the server's
+settings. Called from Python (stored reasons, log lines) the functions speak English; the template filters speak the
+language of the request.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
 from flask import Flask
+from flask_babel import gettext, ngettext
 
 from ops_ui.audit import SYNC_ENGINE
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
+from ops_ui.i18n import current_locale
 from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DATE_PATTERNS: dict[str, str] = {"de": "EEE, d. MMM y", "en": "EEE dd MMM y"}
+"""CLDR patterns of a day: ``Mi., 2. Dez. 2026`` and ``Wed 02 Dec 2026``."""
 
 
 def zone(time_zone: str | None) -> ZoneInfo:
@@ -36,49 +41,62 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def local_time(moment: datetime | None, time_zone: str | None = None) -> str:
-    """``Mon 24 Nov 2026, 14:00 CET`` in the given zone; naive datetimes are taken as UTC."""
+def _known(locale: str) -> str:
+    """A language the patterns are written for; anything else is shown in English rather than break the page."""
+    return locale if locale in DATE_PATTERNS else "en"
+
+
+def _zone_abbreviation(local: datetime, locale: str) -> str:
+    """MEZ/MESZ in German; in English Babel only knows offsets (+0100), so Python's CET/CEST is used."""
+    named = format_datetime(local, "z", locale=locale) if locale != "en" else ""
+    return named if named and named[0].isalpha() and not named.startswith("GMT") else (local.tzname() or "")
+
+
+def local_time(moment: datetime | None, time_zone: str | None = None, locale: str = "en") -> str:
+    """``Wed 02 Dec 2026, 10:00 CET`` (``Mi., 2. Dez. 2026, 10:00 MEZ``) in the given zone; naive means UTC."""
     if moment is None:
         return "—"
     local = _aware(moment).astimezone(zone(time_zone))
-    return (
-        f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} {local.year}, "
-        f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
-    )
+    locale = _known(locale)
+    day_and_time = format_datetime(local, f"{DATE_PATTERNS[locale]}, HH:mm", locale=locale)
+    return f"{day_and_time} {_zone_abbreviation(local, locale)}"
 
 
-def local_date(moment: datetime | None, time_zone: str | None = None) -> str:
-    """``Mon 24 Nov 2026`` in the given zone."""
+def local_date(moment: datetime | None, time_zone: str | None = None, locale: str = "en") -> str:
+    """``Wed 02 Dec 2026`` (``Mi., 2. Dez. 2026``) in the given zone."""
     if moment is None:
         return "—"
     local = _aware(moment).astimezone(zone(time_zone))
-    return f"{_DAYS[local.weekday()]} {local.day:02d} {_MONTHS[local.month - 1]} {local.year}"
+    locale = _known(locale)
+    return format_datetime(local, DATE_PATTERNS[locale], locale=locale)
 
 
-def _count(value: int, unit: str, plural: str | None = None) -> str:
-    return f"{value} {unit if value == 1 else (plural or unit + 's')}"
+def _amount(seconds: float) -> str:
+    if seconds < 3600:
+        return gettext("%(num)d min", num=int(seconds // 60))
+    if seconds < 86400:
+        return gettext("%(num)d h", num=int(seconds // 3600))
+    if seconds < 60 * 86400:
+        return ngettext("%(num)d day", "%(num)d days", int(seconds // 86400))
+    if seconds < 730 * 86400:
+        return ngettext("%(num)d month", "%(num)d months", int(seconds // (30 * 86400)))
+    return ngettext("%(num)d year", "%(num)d years", int(seconds // (365 * 86400)))
 
 
 def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
-    """``in 3 h``, ``2 days ago``, ``just now``: elapsed real time, so a DST change does not shift it by an hour."""
+    """``in 3 h``, ``2 days ago``, ``just now``: elapsed real time, so a DST change does not shift it by an hour.
+
+    In the request's language (German: ``in 3 Std.``, ``vor 2 Tagen``); English outside a request.
+    """
     if moment is None:
         return "—"
     now = _aware(now) if now is not None else datetime.now(UTC)
     delta = _aware(moment) - now
     seconds = abs(delta.total_seconds())
     if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        amount = f"{int(seconds // 60)} min"
-    elif seconds < 86400:
-        amount = f"{int(seconds // 3600)} h"
-    elif seconds < 60 * 86400:
-        amount = _count(int(seconds // 86400), "day")
-    elif seconds < 730 * 86400:
-        amount = _count(int(seconds // (30 * 86400)), "month")
-    else:
-        amount = _count(int(seconds // (365 * 86400)), "year")
-    return f"in {amount}" if delta > timedelta(0) else f"{amount} ago"
+        return gettext("just now")
+    amount = _amount(seconds)
+    return gettext("in %(amount)s", amount=amount) if delta > timedelta(0) else gettext("%(amount)s ago", amount=amount)
 
 
 def iso_utc(moment: datetime | None) -> str:
@@ -102,8 +120,8 @@ def duration(minutes: int | None) -> str:
         return "—"
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+    return gettext("%(num)d h", num=hours) if hours else gettext("%(num)d min", num=rest)
 
 
 def hours_until(moment: datetime | None, now: datetime | None = None) -> float | None:
@@ -120,10 +138,20 @@ def slot_time(moment: datetime, time_zone: str | None = None) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"
 
 
+def page_time(moment: datetime | None, time_zone: str | None = None) -> str:
+    """The ``local_time`` filter: in the language of the page."""
+    return local_time(moment, time_zone, current_locale())
+
+
+def page_date(moment: datetime | None, time_zone: str | None = None) -> str:
+    """The ``local_date`` filter: in the language of the page."""
+    return local_date(moment, time_zone, current_locale())
+
+
 def register_template_helpers(app: Flask) -> None:
-    filters: tuple[Callable[..., Any], ...] = (
-        local_time, local_date, relative_time, iso_utc, first_line, duration, hours_until, slot_time,
-    )  # fmt: skip
+    app.add_template_filter(page_time, "local_time")
+    app.add_template_filter(page_date, "local_date")
+    filters: tuple[Callable[..., Any], ...] = (relative_time, iso_utc, first_line, duration, hours_until, slot_time)
     for function in filters:
         app.add_template_filter(function)
     for helper in (is_anonymous_phone, is_placeholder_email, is_open):

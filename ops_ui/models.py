@@ -111,6 +111,8 @@ class Company(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     phone_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     """The number (E.164) the phone agent answers for the company: how an incoming call finds its company."""
+    locale: Mapped[str | None] = mapped_column(String(8))
+    """The language its staff see unless they chose their own ("de", "en"); None: the app's default."""
 
 
 class Staff(Base):
@@ -366,6 +368,8 @@ class User(UserMixin, Base):
     reset_token_hash: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 of the one-time password reset link an admin made; None when there is none."""
     reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locale: Mapped[str | None] = mapped_column(String(8))
+    """The language the user chose ("de", "en"); None: the company's."""
 
     @property
     def is_active(self) -> bool:

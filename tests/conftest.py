@@ -73,6 +73,9 @@ def app_config(migrated_database: str, request: pytest.FixtureRequest, tmp_path:
         "CALCOM_API_KEY": "cal_test_unused",
         "CALCOM_TIMEOUT_SECONDS": 2.0,
         "RATE_BUDGET_FILE": str(tmp_path / "rate-budget.sqlite"),
+        # The suite reads the English pages; a company or user with a language of its own still gets that one
+        # (tests/integration/test_german.py).
+        "DEFAULT_LOCALE": "en",
     }
     marker = request.node.get_closest_marker("calcom_simulator")
     if marker:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, HiddenField, PasswordField
+from wtforms import EmailField, Field, HiddenField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH
+from ops_ui.i18n import LANGUAGES
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks: a NUL makes PostgreSQL refuse the whole statement."""
@@ -28,10 +31,10 @@ def single_line(form: FlaskForm, field: Field) -> None:
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Length(max=320), single_line], render_kw={"autocomplete": "username"}
+        _l("E-mail"), validators=[DataRequired(), Length(max=320), single_line], render_kw={"autocomplete": "username"}
     )
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "current-password"}
+        _l("Password"), validators=[DataRequired(), Length(max=1024)], render_kw={"autocomplete": "current-password"}
     )
     next = HiddenField()
 
@@ -58,4 +61,13 @@ class ChangePasswordForm(SetPasswordForm):
         "Current password",
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class LanguageForm(FlaskForm):
+    """The language a signed-in user reads the app in; each language is named in itself, so anyone finds theirs."""
+
+    locale = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()],
     )

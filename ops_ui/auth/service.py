@@ -113,3 +113,9 @@ def load_active_user(user_id: str) -> User | None:
 
 def list_users() -> Sequence[User]:
     return db.session.scalars(select(User).order_by(User.email)).all()
+
+
+def set_language(user: User, locale: str) -> None:
+    """The user's own language from now on, on every page and device (it is stored, not kept in the session)."""
+    user.locale = locale
+    db.session.commit()

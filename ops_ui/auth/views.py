@@ -6,18 +6,22 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from ops_ui.auth import bp
-from ops_ui.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from ops_ui.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from ops_ui.auth.permissions import public, signed_in_user
 from ops_ui.auth.reset import set_password_with_link, user_for_reset_token
-from ops_ui.auth.service import authenticate
+from ops_ui.auth.service import authenticate, set_language
 from ops_ui.auth.sessions import start_session
 from ops_ui.auth.signin import attempt_sign_in, end_sessions
+from ops_ui.i18n import LANGUAGES, current_locale
 
-LOGIN_FAILED = "E-mail or password is wrong, or the account is disabled."
-THROTTLED = "Too many failed sign-ins. Wait {seconds} seconds, then try again."
+LOGIN_FAILED = _l("E-mail or password is wrong, or the account is disabled.")
+THROTTLED = _l("Too many failed sign-ins. Wait %(seconds)s seconds, then try again.")
 
 
 def safe_next_path(target: str | None) -> str | None:
@@ -60,7 +64,7 @@ def login() -> ResponseReturnValue:
     result = attempt_sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "unknown")
     form.password.data = ""
     if result.wait_seconds:
-        error = THROTTLED.format(seconds=result.wait_seconds)
+        error = THROTTLED % {"seconds": result.wait_seconds}
         return (
             render_template("auth/login.html", form=form, error=error),
             429,
@@ -81,7 +85,7 @@ def logout() -> ResponseReturnValue:
     end_sessions(signed_in_user())
     logout_user()
     _fresh_session()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -91,12 +95,12 @@ def reset_password(token: str) -> ResponseReturnValue:
     """The one-time link an admin gave: choose a password, then sign in with it."""
     user = user_for_reset_token(token)
     if user is None:
-        abort(404, "This link has been used or has expired. Ask an admin for a new one.")
+        abort(404, _("This link has been used or has expired. Ask an admin for a new one."))
     form = SetPasswordForm()
     if form.validate_on_submit():
         set_password_with_link(user, form.password.data or "")
         _fresh_session()
-        flash("Your password is set. Sign in with it.", "success")
+        flash(_("Your password is set. Sign in with it."), "success")
         return redirect(url_for("auth.login"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form, email=user.email), status
@@ -110,13 +114,29 @@ def change_password() -> ResponseReturnValue:
     error = None
     if form.validate_on_submit():
         if authenticate(user.email, form.current.data or "") is None:
-            error = "The current password is wrong."
+            error = _("The current password is wrong.")
         else:
             set_password_with_link(user, form.password.data or "", action="user.password_changed")
             _fresh_session()
             login_user(user)
             start_session(user)
-            flash("Your password is changed. Other devices are signed out.", "success")
+            flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("review.index"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/change_password.html", form=form, error=error), status
+
+
+@bp.route("/account/language", methods=["GET", "POST"])
+def language() -> ResponseReturnValue:
+    """Each user reads the app in their own language; until they choose, in their company's."""
+    user = signed_in_user()
+    form = LanguageForm()
+    if form.validate_on_submit():
+        set_language(user, form.locale.data or "")
+        refresh()  # should anything in this request have asked for the locale already, it was the old one
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("review.index"), code=303)
+    if not form.is_submitted():
+        form.locale.data = current_locale()
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/language.html", form=form, languages=LANGUAGES), status

@@ -103,7 +103,10 @@ class DemoSeeder:
         self.zone = ZoneInfo(catalogue.TIME_ZONE)
         self.rng = random.Random(20261122)
         self.company = Company(
-            name=catalogue.COMPANY_NAME, time_zone=catalogue.TIME_ZONE, phone_number=catalogue.PHONE_NUMBER
+            name=catalogue.COMPANY_NAME,
+            time_zone=catalogue.TIME_ZONE,
+            phone_number=catalogue.PHONE_NUMBER,
+            locale="de",
         )
         self.staff: dict[str, list[Staff]] = {}
         self.calcom_user_ids: dict[str, int] = {}

@@ -21,6 +21,8 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -44,7 +46,7 @@ from ops_ui.engine.claims import (
     StaleAppointment,
 )
 from ops_ui.extensions import db
-from ops_ui.formatting import local_time
+from ops_ui.formatting import page_time
 from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
@@ -78,7 +80,7 @@ UPDATE_OVERLAP = timedelta(seconds=2)
 UPDATE_LOOKBACK = timedelta(minutes=10)
 """A poller back after a long sleep (a closed laptop) gets at most this much; older changes need a reload."""
 UPDATE_LIMIT = 50
-RETRY_WARNING = "The last error needs a person; retrying unchanged input will fail the same way — retry anyway?"
+RETRY_WARNING = _l("The last error needs a person; retrying unchanged input will fail the same way — retry anyway?")
 
 
 # --- the rows' links ----------------------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
     try:
         result = cancel_orphan(appointment.id, form.seen_version, signed_in_user(), uid)
     except (StaleAppointment, BeingChanged) as conflict:
-        flash(f"{conflict} — nothing was cancelled; here is the current state.", "error")
+        flash(_("%(conflict)s — nothing was cancelled; here is the current state.", conflict=conflict), "error")
         return redirect(target, code=303)
     flash(result.message, "success" if result.ok else "error")
     return redirect(target, code=303)
@@ -513,7 +515,7 @@ def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> Ba
     return _row_response(
         appointment,
         422,
-        toast=("error", " ".join(messages) or "Check your input."),
+        toast=("error", " ".join(messages) or _("Check your input.")),
         panel=panel,
         field_errors={name: " ".join(values) for name, values in errors.items()},
         **(PANELS[panel](appointment, form) if panel else {}),
@@ -576,5 +578,6 @@ def _conflict(appointment_id: int, message: str) -> BaseResponse:
 
 
 def _stale(stale: StaleAppointment) -> BaseResponse:
-    when = local_time(stale.changed_at, stale.appointment.company.time_zone)
-    return _conflict(stale.appointment.id, f"Changed by {stale.changed_by} at {when} — here is the current state.")
+    when = page_time(stale.changed_at, stale.appointment.company.time_zone)
+    message = _("Changed by %(who)s at %(when)s — here is the current state.", who=stale.changed_by, when=when)
+    return _conflict(stale.appointment.id, message)

@@ -8,9 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from ops_ui.demo.seed import DemoSummary, seed_demo
+from ops_ui.extensions import db
+from ops_ui.models import Company
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,5 +51,11 @@ def live_server(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def demo_salon(app: Flask, sim) -> DemoSummary:
-    """The demo data exactly as `make run` seeds it, through the sync service against the simulator."""
-    return seed_demo(sim.admin, reset=False, is_production=False)
+    """The demo data exactly as `make run` seeds it, through the sync service against the simulator.
+
+    Its salon speaks German; the browser tests find controls by their English names, so its staff read English
+    here (the German pages are tested in tests/integration/test_german.py)."""
+    summary = seed_demo(sim.admin, reset=False, is_production=False)
+    db.session.execute(update(Company).values(locale="en"))
+    db.session.commit()
+    return summary

@@ -15,6 +15,20 @@ def test_local_time_in_winter_is_cet() -> None:
     assert local_time(datetime(2026, 11, 24, 13, 0, tzinfo=UTC), "Europe/Berlin") == "Tue 24 Nov 2026, 14:00 CET"
 
 
+def test_local_time_in_german_reads_like_a_german_calendar() -> None:
+    moment = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    assert local_time(moment, "Europe/Berlin", "de") == "Mi., 2. Dez. 2026, 10:00 MEZ"
+    assert local_time(datetime(2026, 7, 6, 8, 30, tzinfo=UTC), "Europe/Berlin", "de") == "Mo., 6. Juli 2026, 10:30 MESZ"
+    assert local_date(moment, "Europe/Berlin", "de") == "Mi., 2. Dez. 2026"
+
+
+def test_english_is_the_language_outside_a_request_and_for_an_unknown_locale() -> None:
+    moment = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    assert local_time(moment, "Europe/Berlin") == "Wed 02 Dec 2026, 10:00 CET"
+    assert local_date(moment, "Europe/Berlin", "xx") == "Wed 02 Dec 2026"
+    assert relative_time(NOW + timedelta(days=3), NOW) == "in 3 days"
+
+
 def test_local_time_in_summer_is_cest() -> None:
     assert local_time(datetime(2026, 7, 6, 8, 30, tzinfo=UTC), "Europe/Berlin") == "Mon 06 Jul 2026, 10:30 CEST"
 

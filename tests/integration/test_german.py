@@ -1,0 +1,188 @@
+"""German pages: the board, its rows and the dashboard speak the language of the user, else of the company.
+
+The suite's default language is English (``DEFAULT_LOCALE`` in tests/conftest.py), so every German word here comes
+from a user's or a company's choice, never from the app's fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_login import login_user
+
+from ops_ui import create_app
+from ops_ui.categories import ErrorCategory
+from ops_ui.extensions import db
+from ops_ui.formatting import duration, relative_time
+from ops_ui.models import Appointment, Company, Role, SyncStatus, User
+from tests.support.auth import HTMX_HEADERS, csrf_token, login
+from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
+
+WEDNESDAY_10_BERLIN = datetime(2028, 12, 6, 9, 0, tzinfo=UTC)
+"""Wednesday 6 December 2028, 10:00 in Berlin (CET, UTC+1): far enough ahead to stay on the default board."""
+GERMAN_START = "Mi., 6. Dez. 2028, 10:00 MEZ"
+ENGLISH_START = "Wed 06 Dec 2028, 10:00 CET"
+
+
+def _salon(locale: str | None = "de") -> Company:
+    company = make_company()
+    company.locale = locale
+    db.session.commit()
+    return company
+
+
+def _failed(company: Company) -> Appointment:
+    return make_appointment(
+        make_customer(company),
+        make_service(company),
+        make_staff(company),
+        starts_at=WEDNESDAY_10_BERLIN,
+        sync_status=SyncStatus.FAILED,
+        last_error_category=ErrorCategory.VALIDATION_ERROR,
+        last_error_message="attendee.email must be an email",
+        attempt_count=1,
+    )
+
+
+def _choose(client: FlaskClient, locale: str) -> None:
+    token = csrf_token(client, "/account/language")
+    response = client.post("/account/language", data={"locale": locale, "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def _stored_locale(user: User) -> str | None:
+    db.session.expire_all()  # the request committed in its own session
+    return db.session.get(User, user.id).locale  # type: ignore[union-attr]
+
+
+def _board(client: FlaskClient) -> str:
+    response = client.get("/review")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_board_speaks_german_for_a_german_salon_with_german_dates(app: Flask, client: FlaskClient) -> None:
+    company = _salon("de")
+    _failed(company)
+    login(client, make_user(Role.AGENT, company=company))
+
+    page = _board(client)
+
+    assert '<html lang="de">' in page
+    assert "<h1>Prüfliste</h1>" in page
+    for words in ("Erneut synchronisieren", "Verschieben", "Neu zuweisen", "Kontakt bearbeiten", "Termin absagen"):
+        assert words in page
+    assert f">{GERMAN_START}</time>" in page
+    assert "2 Std. 15 Min." in page  # the service's duration
+    assert "Retry sync" not in page and "Review board" not in page
+
+
+def test_a_board_row_fetched_by_htmx_is_german_too(app: Flask, client: FlaskClient) -> None:
+    company = _salon("de")
+    appointment = _failed(company)
+    login(client, make_user(Role.AGENT, company=company))
+
+    response = client.get(f"/review/{appointment.id}/row", headers=HTMX_HEADERS)
+
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert fragment.startswith(f'<tbody id="appt-{appointment.id}"')
+    assert "Erneut synchronisieren" in fragment and f">{GERMAN_START}</time>" in fragment
+    assert "Retry sync" not in fragment
+
+
+def test_the_dashboard_speaks_german_with_the_time_in_german(app: Flask, client: FlaskClient) -> None:
+    company = _salon("de")
+    _failed(company)
+    login(client, make_user(Role.MANAGER, company=company))
+
+    page = client.get("/health").get_data(as_text=True)
+
+    assert "<h1>Sync-Status</h1>" in page
+    for words in ("Erfolgsquote (24 Std.)", "Kritische Termine", "Nach Kategorie", "Letzte 30 Tage"):
+        assert words in page
+    # "Stand: Mi., 2. Dez. 2026, 01:20 MEZ" — the figures' moment in German, in the salon's time zone.
+    assert re.search(
+        r"Stand: <time datetime=\"[^\"]+\">(Mo|Di|Mi|Do|Fr|Sa|So)\., \d{1,2}\. \w+\.? \d{4}, \d\d:\d\d MES?Z<", page
+    )
+    assert "Success rate (24 h)" not in page
+
+
+def test_a_user_who_picks_english_reads_english_in_a_german_salon(app: Flask, client: FlaskClient) -> None:
+    company = _salon("de")
+    _failed(company)
+    user = make_user(Role.AGENT, company=company)
+    login(client, user)
+
+    _choose(client, "en")
+
+    page = _board(client)
+    assert '<html lang="en">' in page and "<h1>Review board</h1>" in page
+    assert "Retry sync" in page and f">{ENGLISH_START}</time>" in page
+    assert "Your language is saved." in page  # the message of the switch, already in the new language
+    assert _stored_locale(user) == "en"
+
+
+def test_a_user_who_picks_german_reads_german_in_a_salon_without_a_language(app: Flask, client: FlaskClient) -> None:
+    company = _salon(None)
+    _failed(company)
+    login(client, make_user(Role.AGENT, company=company))
+    assert "<h1>Review board</h1>" in _board(client)  # the suite's default
+
+    _choose(client, "de")
+
+    page = _board(client)
+    assert "<h1>Prüfliste</h1>" in page and f">{GERMAN_START}</time>" in page
+    assert "Ihre Sprache ist gespeichert." in page
+
+
+def test_the_language_page_offers_both_languages_and_refuses_others(app: Flask, client: FlaskClient) -> None:
+    user = make_user(Role.MANAGER, company=_salon("de"))
+    login(client, user)
+
+    page = client.get("/account/language").get_data(as_text=True)
+    assert '<h1 id="language-title">Ihre Sprache</h1>' in page
+    assert '<option lang="de" selected value="de">Deutsch</option>' in page  # each language named in itself
+    assert '<option lang="en" value="en">English</option>' in page
+
+    token = csrf_token(client, "/account/language")
+    refused = client.post("/account/language", data={"locale": "fr", "csrf_token": token})
+    assert refused.status_code == 422
+    assert _stored_locale(user) is None
+
+
+def test_changing_the_language_needs_a_session_and_the_csrf_token(app: Flask, client: FlaskClient) -> None:
+    user = make_user(Role.AGENT, company=_salon("de"))
+
+    anonymous = client.post("/account/language", data={"locale": "en"})
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+    login(client, user)
+    forged = client.post("/account/language", data={"locale": "en"})
+    assert forged.status_code == 400
+    assert _stored_locale(user) is None
+
+
+def test_the_sign_in_page_is_german_when_the_default_is_german(app: Flask, app_config: dict[str, object]) -> None:
+    """The product's default (``SYNC_DESK_DEFAULT_LOCALE`` unset): nobody is signed in, so no one has chosen."""
+    german = create_app({**app_config, "DEFAULT_LOCALE": "de"}).test_client()
+
+    page = german.get("/login").get_data(as_text=True)
+
+    assert '<html lang="de">' in page
+    assert '<h1 id="login-title">Anmelden</h1>' in page and ">Passwort</label>" in page
+
+
+def test_relative_times_and_durations_follow_the_language_of_the_request(app: Flask) -> None:
+    now = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    user = make_user(Role.AGENT, company=_salon("de"))
+    with app.test_request_context("/review"):
+        login_user(user)
+        assert relative_time(now + timedelta(days=3), now) == "in 3 Tagen"
+        assert relative_time(now - timedelta(days=1, hours=1), now) == "vor 1 Tag"
+        assert relative_time(now - timedelta(hours=2), now) == "vor 2 Std."
+        assert relative_time(now, now) == "gerade eben"
+        assert duration(135) == "2 Std. 15 Min."
