@@ -86,6 +86,8 @@ UNSET_FOR_RUNS = (
     "CALCOM_RATE_HEADROOM",
     "CALCOM_TIMEOUT_SECONDS",
     "SYNC_DESK_ACTION_DEADLINE_SECONDS",
+    "SYNC_DESK_BIND",
+    "TEST_DATABASE_URL",
 )
 """Left to the app's defaults (SQLite queue and budget, headroom 2, deadline 20 s) so every run is comparable."""
 
@@ -146,14 +148,14 @@ def completed_window_ratio(times: Sequence[float], limit: int) -> tuple[int, flo
 # --- running one configuration -----------------------------------------------------------------------------------
 
 
-def run_env(folder: Path, limit: int) -> dict[str, str]:
-    """The environment of one run: its own database, queue, rate budget and API key, in ``folder``."""
+def run_env(folder: Path, limit: int, bench: str = "bulk_retry") -> dict[str, str]:
+    """The environment of one run of ``bench``: its own database, queue, rate budget and API key, in ``folder``."""
     env = {name: value for name, value in os.environ.items() if name not in UNSET_FOR_RUNS}
     return env | {
         "DATABASE_URL": f"sqlite:///{folder / 'sync_desk.sqlite'}",
         "SYNC_DESK_JOB_QUEUE_FILE": str(folder / "jobs.sqlite"),
         "SYNC_DESK_RATE_BUDGET_FILE": str(folder / "rate-budget.sqlite"),
-        "CALCOM_API_KEY": f"cal_test_bench_bulk_retry_{secrets.token_hex(4)}",
+        "CALCOM_API_KEY": f"cal_test_bench_{bench}_{secrets.token_hex(4)}",
         "CALCOM_RATE_LIMIT_PER_MINUTE": str(limit),
         "SECRET_KEY": secrets.token_hex(32),
         "SYNC_DESK_ENV": "development",

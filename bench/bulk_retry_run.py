@@ -306,18 +306,25 @@ def check_environment(folder: Path) -> None:
             raise BenchFailed(f"{name} is not in {folder}; run python -m bench.bulk_retry instead")
 
 
+def start_simulator(stack: ExitStack, env: dict[str, str], folder: Path, limit: int) -> SimulatorAdmin:
+    """The run's Cal.com simulator (its own state file in ``folder``, the run's API key and rate limit) until
+    ``stack`` closes; ``env`` gets its ``CALCOM_API_URL``."""
+    sim_log = folder / "simulator.log"
+    sim_command = [sys.executable, "-m", "calcom_simulator", "--port", "0", "--db", str(folder / "calcom.sqlite")]
+    sim_command += ["--api-key", env["CALCOM_API_KEY"]]
+    simulator = stack.enter_context(started(sim_command, env, sim_log, "simulator", 15))
+    env["CALCOM_API_URL"] = wait_for_line(sim_log, r"listening on (http://\S+)", simulator, 30).group(1)
+    admin = SimulatorAdmin(env["CALCOM_API_URL"], timeout=60)
+    admin.set_rate_limit(limit=limit, window_seconds=60, block_seconds=60)
+    return admin
+
+
 def run(args: argparse.Namespace) -> Figures:
     folder: Path = args.folder
     check_environment(folder)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with ExitStack() as stack:
-        sim_log = folder / "simulator.log"
-        sim_command = [sys.executable, "-m", "calcom_simulator", "--port", "0", "--db", str(folder / "calcom.sqlite")]
-        sim_command += ["--api-key", env["CALCOM_API_KEY"]]
-        simulator = stack.enter_context(started(sim_command, env, sim_log, "simulator", 15))
-        env["CALCOM_API_URL"] = wait_for_line(sim_log, r"listening on (http://\S+)", simulator, 30).group(1)
-        admin = SimulatorAdmin(env["CALCOM_API_URL"], timeout=60)
-        admin.set_rate_limit(limit=args.limit, window_seconds=60, block_seconds=60)
+        admin = start_simulator(stack, env, folder, args.limit)
         app = create_app({"CALCOM_API_URL": env["CALCOM_API_URL"]})
         with app.app_context():
             upgrade()

@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import signal
 import sys
@@ -84,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bulk_retry import run_child
+from bench.bulk_retry import run_env as bulk_retry_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHILD_MODULE = "bench.soak_intake_run"
@@ -91,16 +91,6 @@ FIGURES_FILE = "figures.json"
 CALCOM_TIMEOUT_SECONDS = 2.0
 FAULT_KINDS = ("timeout", "hang_after_commit", "http_500", "html_502", "malformed_json", "http_429")
 """In the order they take turns; ``http_429`` only in the last phase (see the module's docstring)."""
-UNSET_FOR_RUNS = (
-    "REDIS_URL",
-    "CALCOM_API_URL",
-    "CALCOM_SIM_DB",
-    "CALCOM_RATE_HEADROOM",
-    "SYNC_DESK_ACTION_DEADLINE_SECONDS",
-    "SYNC_DESK_BIND",
-    "TEST_DATABASE_URL",
-)
-"""Left to the app's defaults (SQLite queue and budget, headroom 2, deadline 20 s)."""
 
 
 @dataclass(frozen=True)
@@ -176,20 +166,12 @@ class Figures:
 
 
 def run_env(folder: Path, limit: int) -> dict[str, str]:
-    """The environment of the run: its own database, queue, rate budget, API keys, in ``folder``."""
-    env = {name: value for name, value in os.environ.items() if name not in UNSET_FOR_RUNS}
-    return env | {
-        "DATABASE_URL": f"sqlite:///{folder / 'sync_desk.sqlite'}",
-        "SYNC_DESK_JOB_QUEUE_FILE": str(folder / "jobs.sqlite"),
-        "SYNC_DESK_RATE_BUDGET_FILE": str(folder / "rate-budget.sqlite"),
-        "CALCOM_API_KEY": f"cal_test_bench_soak_{secrets.token_hex(4)}",
-        "CALCOM_RATE_LIMIT_PER_MINUTE": str(limit),
+    """The environment of the run (``bench.bulk_retry.run_env``: its own files and API key in ``folder``), with the
+    soak's short Cal.com timeout, the phone agent's key and four web workers."""
+    return bulk_retry_env(folder, limit, "soak") | {
         "CALCOM_TIMEOUT_SECONDS": str(CALCOM_TIMEOUT_SECONDS),
         "RETELL_API_KEY": f"key_bench_soak_{secrets.token_hex(8)}",
-        "SECRET_KEY": secrets.token_hex(32),
-        "SYNC_DESK_ENV": "development",
         "SYNC_DESK_WEB_WORKERS": "4",
-        "PYTHONUNBUFFERED": "1",
     }
 
 

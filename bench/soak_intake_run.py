@@ -35,8 +35,8 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from bench.bulk_retry_run import interrupt, start_workers
-from bench.slow_calcom import GUNICORN_CONFIG, BenchFailed, free_port, started, wait_for_http, wait_for_line
+from bench.bulk_retry_run import interrupt, start_simulator, start_workers
+from bench.slow_calcom import GUNICORN_CONFIG, BenchFailed, free_port, started, wait_for_http
 from bench.soak_intake import CALCOM_TIMEOUT_SECONDS, FIGURES_FILE, Figures
 from calcom_simulator.admin_client import SimulatorAdmin
 from ops_ui import create_app
@@ -674,13 +674,7 @@ def run(args: argparse.Namespace) -> Figures:
     check_environment(folder)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with ExitStack() as stack:
-        sim_log = folder / "simulator.log"
-        sim_command = [sys.executable, "-m", "calcom_simulator", "--port", "0", "--db", str(folder / "calcom.sqlite")]
-        sim_command += ["--api-key", env["CALCOM_API_KEY"]]
-        simulator = stack.enter_context(started(sim_command, env, sim_log, "simulator", 15))
-        env["CALCOM_API_URL"] = wait_for_line(sim_log, r"listening on (http://\S+)", simulator, 30).group(1)
-        admin = SimulatorAdmin(env["CALCOM_API_URL"], timeout=60)
-        admin.set_rate_limit(limit=args.limit, window_seconds=60, block_seconds=60)
+        admin = start_simulator(stack, env, folder, args.limit)
         app = create_app({"CALCOM_API_URL": env["CALCOM_API_URL"]})
         with app.app_context():
             upgrade()
