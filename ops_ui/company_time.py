@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session, scoped_session
 from ops_ui.formatting import zone
 from ops_ui.models import Company
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a date typed or spoken into Sync Desk may fall in; anything else is a mistake (or an attack) and is
+refused before any date arithmetic can overflow."""
+
 
 def company_zone(session: Session | scoped_session[Any], company_id: int | None) -> str:
     """The company's zone; with no company (a user who sees all of them), the first company's."""

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import MultiDict
 
+from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AuditEvent, LoginEvent, User
-from ops_ui.review.filters import CONTROL, FIRST_YEAR, LAST_YEAR, is_id
+from ops_ui.review.filters import CONTROL, is_id
 
 PAGE_SIZE = 200
 TEXT_MAX = 64

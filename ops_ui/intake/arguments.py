@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 
+from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 from ops_ui.extensions import db
 from ops_ui.intake.speech import spoken_list
 from ops_ui.models import EventTypeMapping, Service, Staff
-
-LATEST_YEAR = 2100
 
 
 class Refused(ValueError):
@@ -76,6 +75,6 @@ def moment(args: dict[str, Any], name: str, time_zone: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise Refused("Diese Uhrzeit habe ich nicht verstanden.", name) from None
-    if not 2000 <= parsed.year <= LATEST_YEAR:
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise Refused("Dieses Datum kann ich nicht eintragen.", name)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=ZoneInfo(time_zone))

@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ops_ui.calcom.errors import CalcomError
-from ops_ui.company_time import local_midnight
+from ops_ui.company_time import LAST_YEAR, local_midnight
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.intake.answers import CALENDAR_UNREACHABLE, Answer, Status, invalid
-from ops_ui.intake.arguments import LATEST_YEAR, Refused, moment, service_named, staff_for, text
+from ops_ui.intake.arguments import Refused, moment, service_named, staff_for, text
 from ops_ui.intake.speech import spoken_clock, spoken_day, spoken_list
 from ops_ui.models import Company
 
@@ -57,7 +57,7 @@ def _window(args: dict[str, Any], time_zone: str, now: datetime) -> tuple[dateti
             asked = date.fromisoformat(day)
         except ValueError:
             raise Refused("Dieses Datum habe ich nicht verstanden.", "date") from None
-        if asked.year > LATEST_YEAR:
+        if asked.year > LAST_YEAR:
             raise Refused("Dieses Datum kann ich nicht eintragen.", "date")
         start = local_midnight(asked, time_zone)
         end = local_midnight(asked + timedelta(days=1), time_zone)

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from ops_ui.bounded_ids import MAX_ID
 from ops_ui.categories import ErrorCategory
+from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 
 SyncView = Literal["failed", "pending", "stuck"]
 Kind = Literal["business", "technical"]
@@ -28,7 +29,6 @@ ID = re.compile(r"[0-9]{1,12}")
 """An id as typed in a URL: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Control characters: never typed on purpose, and a NUL makes PostgreSQL refuse the whole query."""
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 """Dates outside these years are typing mistakes; refusing them keeps the day arithmetic far from its limits."""
 TRUE_VALUES = frozenset({"1", "true", "on", "yes"})
 FALSE_VALUES = frozenset({"", "0", "false", "off", "no"})

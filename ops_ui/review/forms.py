@@ -21,7 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ops_ui.actions.cancel import REASONS
 from ops_ui.bounded_ids import MAX_ID
-from ops_ui.review.filters import FIRST_YEAR, LAST_YEAR, is_id
+from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
+from ops_ui.review.filters import is_id
 
 VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
 CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from ops_ui.categories import ErrorCategory
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, AppointmentSource, AppointmentStatus, Call, IntakeRequest, SyncStatus
-from tests.support.phone_agent import ANONYMOUS, SALON_NUMBER, PhoneAgent, new_call_id
+from tests.support.phone_agent import ANONYMOUS, PhoneAgent, new_call_id, phone_salon
 from tests.support.records import fresh
-from tests.support.salon import Salon, active_bookings, book_directly, make_synced_salon, slot_start
+from tests.support.salon import Salon, active_bookings, book_directly, slot_start
 
 pytestmark = pytest.mark.calcom_simulator
 
@@ -26,10 +26,7 @@ CUSTOMER = {"name": "Erika Muster", "service": "Dauerwelle"}
 
 @pytest.fixture
 def salon(app: Flask, sim: Any) -> Salon:
-    made = make_synced_salon(sim.admin)
-    made.company.phone_number = SALON_NUMBER
-    db.session.commit()
-    return made
+    return phone_salon(sim.admin)
 
 
 @pytest.fixture

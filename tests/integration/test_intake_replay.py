@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ops_ui.extensions import db
 from ops_ui.models import Call
-from tests.support.phone_agent import SALON_NUMBER, new_call_id
-from tests.support.salon import make_synced_salon, slot_start
+from tests.support.phone_agent import SALON_NUMBER, new_call_id, phone_salon
+from tests.support.salon import slot_start
 
 pytestmark = pytest.mark.calcom_simulator
 
@@ -24,9 +24,7 @@ def _line(function: str, call_id: str, /, **args: Any) -> str:
 
 
 def test_replayed_calls_are_answered_and_booked(app: Flask, sim, tmp_path: Path) -> None:
-    salon = make_synced_salon(sim.admin)
-    salon.company.phone_number = SALON_NUMBER
-    db.session.commit()
+    phone_salon(sim.admin)
     call_id = new_call_id()
     start = slot_start().isoformat()
     calls = tmp_path / "calls.jsonl"

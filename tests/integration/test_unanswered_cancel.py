@@ -13,11 +13,10 @@ from flask.testing import FlaskClient
 from ops_ui.actions.cancel import cancel
 from ops_ui.categories import ErrorCategory
 from ops_ui.engine.due import run_due_pass
-from ops_ui.extensions import db
 from ops_ui.models import AppointmentStatus, SyncStatus, utcnow
-from tests.support.phone_agent import SALON_NUMBER, PhoneAgent, new_call_id
+from tests.support.phone_agent import PhoneAgent, new_call_id, phone_salon
 from tests.support.records import fresh
-from tests.support.salon import Salon, active_bookings, booking, make_salon_appointment, make_synced_salon, slot_start
+from tests.support.salon import Salon, active_bookings, booking, make_salon_appointment, slot_start
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
 
@@ -27,10 +26,7 @@ LATER = timedelta(hours=1)
 
 @pytest.fixture
 def salon(app: Flask, sim: Any) -> Salon:
-    made = make_synced_salon(sim.admin)
-    made.company.phone_number = SALON_NUMBER
-    db.session.commit()
-    return made
+    return phone_salon(sim.admin)
 
 
 def _booked_by_phone(client: FlaskClient) -> tuple[PhoneAgent, int, str]:

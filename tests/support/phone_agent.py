@@ -12,12 +12,22 @@ from flask.testing import FlaskClient
 from retell.lib.webhook_auth import symmetric  # the platform's official signer
 
 from ops_ui.config import DEV_RETELL_API_KEY
+from ops_ui.extensions import db
 from ops_ui.intake.platform import PATH
 from ops_ui.intake.signature import SIGNATURE_HEADER
+from tests.support.salon import Salon, make_synced_salon
 
 SALON_NUMBER = "+4930901820"
 CALLER = "+4915112345678"
 ANONYMOUS = "anonymous_1732188000_9f3a2c"
+
+
+def phone_salon(admin: Any) -> Salon:
+    """The synced test salon (``tests.support.salon``) whose phone agent answers ``SALON_NUMBER``."""
+    salon = make_synced_salon(admin)
+    salon.company.phone_number = SALON_NUMBER
+    db.session.commit()
+    return salon
 
 
 def body(name: str, args: dict[str, Any], *, call_id: str, caller: str | None = CALLER, to: str = SALON_NUMBER) -> str:
