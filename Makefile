@@ -49,7 +49,7 @@ typecheck: $(VENV)/.dev ## mypy as configured in pyproject.toml
 	$(BIN)/mypy
 
 translations: $(VENV)/.runtime ## extract the texts to translate, update the German catalogue, compile it
-	$(BIN)/pybabel extract -F babel.cfg -k _l --project "Sync Desk" --version 0.1.0 -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _n -k say --project "Sync Desk" --version 0.1.0 -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 120
 	$(BIN)/pybabel compile -d translations --statistics
 

@@ -6,8 +6,12 @@ same language (``ops_ui.formatting``), in the company's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
 from flask import Flask, current_app, has_request_context
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user
 
 from ops_ui.config import PROJECT_ROOT
@@ -44,6 +48,61 @@ def current_locale() -> str:
         return "en"
     locale = get_locale()
     return (supported(str(locale)) if locale is not None else None) or "en"
+
+
+class Sentence:
+    """A sentence for people, put into words when it is shown: in the reader's language on a page, in English in a
+    log line or a stored record (``in_english``).
+
+    Services build it where they know what happened; the view (or the record) decides the language. Unlike Flask-Babel's
+    ``LazyString`` it is no markup: Jinja escapes it, so values from Cal.com or from people are safe in it. Values may
+    be sentences themselves; they are worded in the same language. Compared, searched and sliced it acts as its words.
+    """
+
+    __slots__ = ("text", "values")
+
+    def __init__(self, text: str, values: Mapping[str, Any] | None = None) -> None:
+        self.text = text
+        self.values = MappingProxyType(dict(values or {}))
+
+    def __str__(self) -> str:
+        if not self.values:
+            return gettext(self.text)
+        return gettext(self.text, **{name: str(value) for name, value in self.values.items()})
+
+    def __repr__(self) -> str:
+        return f"Sentence({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, Sentence) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+    def __add__(self, other: str) -> str:
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # never ``__html__``: this is text, to be escaped
+            raise AttributeError(name)
+        return getattr(str(self), name)
+
+
+def say(text: str, **values: Any) -> Sentence:
+    """``say("Cal.com refused: %(message)s", message=…)``: a sentence for the catalogue (``pybabel extract -k say``)."""
+    return Sentence(text, values)
+
+
+def in_english(text: object) -> str:
+    """``text`` worded in English, whatever the request's language: for what is stored or logged."""
+    with force_locale("en"):
+        return str(text)
 
 
 def init_app(app: Flask) -> None:

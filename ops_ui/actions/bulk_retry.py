@@ -131,7 +131,7 @@ def progress(run: BulkRun) -> Progress:
     for outcome, category, count in rows:
         counts[outcome] += count
         if outcome is BulkItemOutcome.FAILED:
-            label = category.label if category else "Unknown"
+            label = str((category or ErrorCategory.UNKNOWN).label)  # worded for the page that asks
             failed[label] = failed.get(label, 0) + count
     done = sum(counts.values())
     return Progress(run, done, counts[BulkItemOutcome.SYNCED], counts[BulkItemOutcome.SKIPPED], sorted(failed.items()))

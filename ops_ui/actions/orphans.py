@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ops_ui.actions.results import ActionResult, failure_sentence, invalid_input, store_refusal, unsettled
+from ops_ui.actions.results import ActionResult, Text, failure_sentence, invalid_input, store_refusal, unsettled
 from ops_ui.audit import audit_event
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.calcom.types import Booking
@@ -35,7 +35,7 @@ class LiveBooking:
 class CalcomBookings:
     ok: bool
     bookings: tuple[LiveBooking, ...] = ()
-    message: str | None = None
+    message: Text | None = None
 
 
 def calcom_bookings(appointment: Appointment) -> CalcomBookings:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ops_ui.actions.results import (
     ActionResult,
+    Text,
     invalid_input,
     read_failure_sentence,
     store_refusal,
@@ -48,7 +49,7 @@ class FreeSlots:
     time_zone: str
     first_day: date | None = None
     last_day: date | None = None
-    message: str | None = None
+    message: Text | None = None
     category: ErrorCategory | None = None
 
     def by_day(self) -> dict[date, list[datetime]]:

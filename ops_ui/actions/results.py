@@ -1,7 +1,8 @@
 """What a review-board action hands back to the view: one frozen value, never an exception for Cal.com failures.
 
 Cal.com refusing is an everyday outcome an agent must read, not a crash, so every action answers with an
-``ActionResult`` carrying a plain sentence for the agent, the raw detail for whoever wants it, the error category
+``ActionResult`` carrying a plain sentence for the agent (a ``Sentence``, worded in the reader's language when shown,
+in English when stored), the raw detail for whoever wants it, the error category
 (for the badge and the retry advice) and the appointment as it now is (so the view re-renders the row from fresh
 state, including its new ``version``).
 """
@@ -18,24 +19,28 @@ from ops_ui.categories import ErrorCategory
 from ops_ui.engine.booking import record_failure
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.writes import Settlement, Verdict, WriteOutcome, Writer
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, SyncOperation, User, utcnow
 
 _NO_ERRORS: Mapping[str, str] = MappingProxyType({})
 
+Text = str | Sentence
+"""What an agent reads: a sentence worded when shown, or text as it came (Cal.com's own words, a stored note)."""
+
 NOTHING_DONE = {
-    SyncOperation.CREATE: "no booking was made",
-    SyncOperation.RESCHEDULE: "the booking was not moved",
-    SyncOperation.REASSIGN: "the booking was not reassigned",
-    SyncOperation.CANCEL: "the booking was not cancelled",
+    SyncOperation.CREATE: say("no booking was made"),
+    SyncOperation.RESCHEDULE: say("the booking was not moved"),
+    SyncOperation.REASSIGN: say("the booking was not reassigned"),
+    SyncOperation.CANCEL: say("the booking was not cancelled"),
 }
 MAY_HAVE_DONE = {
-    SyncOperation.CREATE: "created the booking",
-    SyncOperation.RESCHEDULE: "moved the booking",
-    SyncOperation.REASSIGN: "reassigned the booking",
-    SyncOperation.CANCEL: "cancelled the booking",
+    SyncOperation.CREATE: say("created the booking"),
+    SyncOperation.RESCHEDULE: say("moved the booking"),
+    SyncOperation.REASSIGN: say("reassigned the booking"),
+    SyncOperation.CANCEL: say("cancelled the booking"),
 }
 
-NOT_STORED = (
+NOT_STORED = say(
     "Cal.com may have done it, but saving the result here failed. The appointment is marked uncertain; the next "
     "action checks Cal.com first and repairs it."
 )
@@ -54,7 +59,7 @@ class ActionResult:
 
     ok: bool
     action: str
-    message: str
+    message: Text
     appointment: Appointment
     category: ErrorCategory | None = None
     http_status: int | None = None
@@ -104,13 +109,14 @@ def unsettled(writer: Writer, action: str, settlement: Settlement) -> ActionResu
     """An earlier unanswered write could not be checked: nothing else is sent until it can."""
     fresh = writer.finish(lambda row: [])
     failure = settlement.failure
-    reason = read_failure_sentence(failure) if failure else "Cal.com could not be asked."
+    reason = read_failure_sentence(failure) if failure else say("Cal.com could not be asked.")
     return ActionResult(
         ok=False,
         action=action,
-        message=(
+        message=say(
             "An earlier request to Cal.com was never answered, and checking what it did failed too: "
-            f"{reason} Nothing was changed; try again in a moment."
+            "%(reason)s Nothing was changed; try again in a moment.",
+            reason=reason,
         ),
         appointment=fresh,
         category=failure.category if failure else None,
@@ -118,51 +124,60 @@ def unsettled(writer: Writer, action: str, settlement: Settlement) -> ActionResu
     )
 
 
-def outcome_sentence(outcome: WriteOutcome, operation: SyncOperation) -> str:
+def outcome_sentence(outcome: WriteOutcome, operation: SyncOperation) -> Sentence:
     """The plain sentence for a write that did not happen (or may have)."""
     failure = outcome.failure
     assert failure is not None
     if outcome.verdict is Verdict.UNCERTAIN:
-        return (
-            f"{_no_answer(failure)}, and checking whether it {MAY_HAVE_DONE[operation]} failed too. The appointment "
-            "is marked uncertain; the next action checks Cal.com first."
+        return say(
+            "%(no_answer)s, and checking whether it %(done)s failed too. The appointment is marked uncertain; the "
+            "next action checks Cal.com first.",
+            no_answer=_no_answer(failure),
+            done=MAY_HAVE_DONE[operation],
         )
     if outcome.checked:
-        return f"{_no_answer(failure)}; we checked and {NOTHING_DONE[operation]} — you can try again."
+        return say(
+            "%(no_answer)s; we checked and %(nothing)s — you can try again.",
+            no_answer=_no_answer(failure),
+            nothing=NOTHING_DONE[operation],
+        )
     return failure_sentence(failure)
 
 
-def failure_sentence(failure: BookingFailure) -> str:
-    """A Cal.com failure in plain words: who said no, or what kind of no-answer it was."""
+def failure_sentence(failure: BookingFailure) -> Sentence:
+    """A Cal.com failure in plain words: who said no (in Cal.com's own words), or what kind of no-answer it was."""
     if failure.category is ErrorCategory.RATE_LIMITED:
-        return f"Cal.com is rate-limiting us; try again in {failure.reset_seconds or 60} s."
+        return say("Cal.com is rate-limiting us; try again in %(seconds)s s.", seconds=failure.reset_seconds or 60)
     if failure.http_status is not None and 400 <= failure.http_status < 500:
-        return f"Cal.com refused: {failure.message}"
-    return f"{_no_answer(failure)}; nothing was changed."
+        return say("Cal.com refused: %(message)s", message=failure.message)
+    return say("%(no_answer)s; nothing was changed.", no_answer=_no_answer(failure))
 
 
-def read_failure_sentence(failure: BookingFailure) -> str:
+def read_failure_sentence(failure: BookingFailure) -> Sentence:
     """A failed look-up in plain words (nothing was to be changed by it)."""
     if failure.category is ErrorCategory.RATE_LIMITED or (
         failure.http_status is not None and 400 <= failure.http_status < 500
     ):
         return failure_sentence(failure)
-    return f"{_no_answer(failure)}."
+    return say("%(no_answer)s.", no_answer=_no_answer(failure))
 
 
-def _no_answer(failure: BookingFailure) -> str:
+def _no_answer(failure: BookingFailure) -> Sentence:
     if not failure.sent:
-        return "The time allowed for this action ran out before Cal.com was asked"
+        return say("The time allowed for this action ran out before Cal.com was asked")
     if failure.category is ErrorCategory.TIMEOUT:
-        waited = f" within {failure.waited_seconds:.3g} s" if failure.waited_seconds else ""
-        return f"Cal.com did not answer{waited}"
+        if failure.waited_seconds:
+            return say("Cal.com did not answer within %(seconds)s s", seconds=format(failure.waited_seconds, ".3g"))
+        return say("Cal.com did not answer")
     if failure.category is ErrorCategory.CONNECTION:
-        return "Cal.com could not be reached"
+        return say("Cal.com could not be reached")
     if failure.category is ErrorCategory.SERVER_ERROR:
-        return f"Cal.com answered with a server error (HTTP {failure.http_status})"
+        return say("Cal.com answered with a server error (HTTP %(status)s)", status=failure.http_status)
     if failure.category is ErrorCategory.BAD_RESPONSE:
-        return "Cal.com's answer could not be read"
-    return f"Cal.com did not confirm ({failure.category.label.lower()}): {failure.message}"
+        return say("Cal.com's answer could not be read")
+    return say(
+        "Cal.com did not confirm (%(category)s): %(message)s", category=failure.category.label, message=failure.message
+    )
 
 
 def _detail(outcome: WriteOutcome) -> str | None:
@@ -175,12 +190,12 @@ def invalid_input(action: str, appointment: Appointment, field_errors: Mapping[s
     return ActionResult(
         ok=False,
         action=action,
-        message=" ".join(field_errors.values()),
+        message=" ".join(str(problem) for problem in field_errors.values()),
         appointment=appointment,
         field_errors=MappingProxyType(dict(field_errors)),
     )
 
 
-def with_settlement(message: str, settlement: Settlement | None) -> str:
+def with_settlement(message: Text, settlement: Settlement | None) -> Text:
     """Prefix what settling an earlier unanswered request found, so the agent knows it happened."""
-    return f"{settlement.note} {message}" if settlement else message
+    return say("%(settled)s %(message)s", settled=settlement.note, message=message) if settlement else message

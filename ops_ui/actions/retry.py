@@ -19,6 +19,7 @@ from ops_ui.engine.booking import book_claimed
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.prechecks import LOCAL_CATEGORIES
 from ops_ui.extensions import db
+from ops_ui.i18n import say
 from ops_ui.models import Appointment, AuditEvent, SyncOperation, SyncStatus, User
 from ops_ui.queue_rules import CLOSED_STATUSES
 
@@ -37,13 +38,16 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
     appointment = load_for_action(appointment_id, expected_version, actor)
     if appointment.status in CLOSED_STATUSES:
         return ActionResult(
-            False, ACTION, f"The appointment is {appointment.status.value}; there is nothing to sync.", appointment
+            False,
+            ACTION,
+            say("The appointment is %(status)s; there is nothing to sync.", status=appointment.status.value),
+            appointment,
         )
     if appointment.sync_status is SyncStatus.SYNCED and appointment.calcom_booking_uid:
         return ActionResult(
             True,
             ACTION,
-            f"Already synced (Cal.com booking {appointment.calcom_booking_uid}).",
+            say("Already synced (Cal.com booking %(uid)s).", uid=appointment.calcom_booking_uid),
             appointment,
             booking_uid=appointment.calcom_booking_uid,
         )
@@ -53,13 +57,17 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
     assert fresh is not None
     if outcome.synced:
         return ActionResult(
-            True, ACTION, f"Synced: Cal.com booking {outcome.booking_uid}.", fresh, booking_uid=outcome.booking_uid
+            True,
+            ACTION,
+            say("Synced: Cal.com booking %(uid)s.", uid=outcome.booking_uid),
+            fresh,
+            booking_uid=outcome.booking_uid,
         )
     failure = outcome.failure
     if failure is None:
-        return ActionResult(False, ACTION, outcome.message or "Not synced.", fresh)
+        return ActionResult(False, ACTION, outcome.message or say("Not synced."), fresh)
     if failure.category in LOCAL_CATEGORIES:
-        message = f"Not sent to Cal.com: {failure.message}"
+        message = say("Not sent to Cal.com: %(reason)s", reason=failure.message)
     elif outcome.outcome is not None:
         message = outcome_sentence(outcome.outcome, SyncOperation.CREATE)
     else:

@@ -17,6 +17,7 @@ from ops_ui.actions.cancel import cancel_loaded, cancellation_reason
 from ops_ui.contact import normalise_phone, usable_phone
 from ops_ui.engine.claims import BeingChanged, StaleAppointment
 from ops_ui.extensions import db
+from ops_ui.i18n import in_english
 from ops_ui.intake import calls
 from ops_ui.intake.answers import Answer, Status, invalid
 from ops_ui.intake.arguments import Refused, moment, text
@@ -61,9 +62,13 @@ def _cancel(
     if result.ok and result.appointment.sync_status is SyncStatus.SYNCED:
         return Answer(Status.CANCELLED, f"Ihr Termin am {when} ist abgesagt.", data)
     if result.ok:  # cancelled here; Cal.com's booking follows when the engine gets through
-        calls.keep_error(call.id, f"Appointment #{appointment.id} is cancelled; Cal.com is not yet: {result.message}")
+        calls.keep_error(
+            call.id, f"Appointment #{appointment.id} is cancelled; Cal.com is not yet: {in_english(result.message)}"
+        )
         return Answer(Status.CANCEL_NOTED, f"Ihre Absage für den Termin am {when} ist notiert.", data)
-    calls.keep_error(call.id, f"Cancelling appointment #{appointment.id} failed: {result.detail or result.message}")
+    calls.keep_error(
+        call.id, f"Cancelling appointment #{appointment.id} failed: {result.detail or in_english(result.message)}"
+    )
     return Answer(Status.NOT_CANCELLED, _not_cancelled(when), data)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -14,12 +15,12 @@ from ops_ui.models import Company, Mismatch, MismatchKind, ReconciliationRun, Us
 from ops_ui.reconcile.run import STALE_AFTER
 
 KIND_LABELS = {
-    MismatchKind.BOOKING_CANCELLED: "Cancelled in Cal.com, booked here",
-    MismatchKind.BOOKING_MISSING: "Booking unknown to Cal.com",
-    MismatchKind.ORPHAN_BOOKING: "Orphan bookings in Cal.com",
-    MismatchKind.TIME_DIFFERS: "Time differs from Cal.com",
-    MismatchKind.HOST_DIFFERS: "Host differs from Cal.com",
-    MismatchKind.CALL_WITHOUT_APPOINTMENT: "Confirmed calls without appointment",
+    MismatchKind.BOOKING_CANCELLED: _l("Cancelled in Cal.com, booked here"),
+    MismatchKind.BOOKING_MISSING: _l("Booking unknown to Cal.com"),
+    MismatchKind.ORPHAN_BOOKING: _l("Orphan bookings in Cal.com"),
+    MismatchKind.TIME_DIFFERS: _l("Time differs from Cal.com"),
+    MismatchKind.HOST_DIFFERS: _l("Host differs from Cal.com"),
+    MismatchKind.CALL_WITHOUT_APPOINTMENT: _l("Confirmed calls without appointment"),
 }
 """The kinds in the order the page lists them: what a customer meets at the door first."""
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from ops_ui.actions.orphans import cancel_orphan
-from ops_ui.actions.results import read_failure_sentence, unsettled
+from ops_ui.actions.results import Text, read_failure_sentence, unsettled
 from ops_ui.audit import audit_event, snapshot
 from ops_ui.calcom.errors import CalcomError, NotFoundError
 from ops_ui.calcom.types import Booking
@@ -33,6 +35,7 @@ from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.writes import Writer, mark_in_step, mark_synced
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
+from ops_ui.i18n import in_english
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
@@ -69,7 +72,7 @@ class Outcome:
     ok: bool
     closes: bool
     """The mismatch is no longer open: repaired now, or found in step."""
-    note: str
+    note: Text
     changed: bool = False
     detail: str | None = None
 
@@ -77,7 +80,7 @@ class Outcome:
 @dataclass(frozen=True)
 class RepairResult:
     ok: bool
-    message: str
+    message: Text
     mismatch: Mismatch
     changed: bool = False
     detail: str | None = None
@@ -102,7 +105,7 @@ def repair(mismatch_id: int, actor: User) -> RepairResult:
         mismatch = db.session.get(Mismatch, mismatch_id, populate_existing=True) or mismatch
         mismatch.repaired_at = utcnow()
         mismatch.repaired_by_id = actor.id
-        mismatch.repair_note = outcome.note
+        mismatch.repair_note = in_english(outcome.note)  # a record: English, like every stored note
         db.session.commit()
     return RepairResult(outcome.ok, outcome.note, mismatch, outcome.changed, outcome.detail)
 
@@ -320,10 +323,10 @@ REPAIRS: dict[str, Callable[[Mismatch, User], Outcome]] = {
     CANCEL_ORPHAN: _cancel_orphan,
 }
 BUTTONS = {
-    ACCEPT_CANCELLATION: "Accept the cancellation",
-    REBOOK: "Re-book in Cal.com",
-    ACCEPT_CALCOM: "Accept Cal.com's time and host",
-    ADOPT_ORPHAN: "Adopt this booking",
-    CANCEL_ORPHAN: "Cancel this booking in Cal.com",
+    ACCEPT_CANCELLATION: _l("Accept the cancellation"),
+    REBOOK: _l("Re-book in Cal.com"),
+    ACCEPT_CALCOM: _l("Accept Cal.com's time and host"),
+    ADOPT_ORPHAN: _l("Adopt this booking"),
+    CANCEL_ORPHAN: _l("Cancel this booking in Cal.com"),
 }
 """The label of each repair's button."""

@@ -31,6 +31,7 @@ from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.health.metrics import desync_calls
+from ops_ui.i18n import in_english
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
@@ -134,7 +135,7 @@ def execute_run(run_id: int) -> ReconciliationRun:
         findings = _compare(run, client)
     except CalcomError as error:
         failure = BookingFailure.from_error(error)
-        return _end(run, f"{read_failure_sentence(failure)}\n\n{failure.detail or failure.message}")
+        return _end(run, f"{in_english(read_failure_sentence(failure))}\n\n{failure.detail or failure.message}")
     except TooManyBookings as error:
         return _end(run, str(error))
     except Exception:

@@ -95,12 +95,12 @@ def repair_mismatch(mismatch_id: int) -> ResponseReturnValue:
         sentence = busy.sentence if isinstance(busy, BeingChanged) else str(busy)
         abort(409, f"{sentence} — nothing was repaired; try again in a moment.")
     except OutcomeNotStored:
-        return _answer(mismatch_id, ("error", NOT_STORED), changed=True)
+        return _answer(mismatch_id, ("error", str(NOT_STORED)), changed=True)
     except (MismatchNotFound, AppointmentNotFound):
         abort(404)
     except NotAllowed:
         abort(403)
-    return _answer(mismatch_id, ("success" if result.ok else "error", result.message), result.changed, result)
+    return _answer(mismatch_id, ("success" if result.ok else "error", str(result.message)), result.changed, result)
 
 
 def _answer(

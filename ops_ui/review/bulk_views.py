@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.bulk_retry import Progress, cancel_bulk_run, progress, remaining_ids, start_bulk_retry
@@ -35,11 +36,12 @@ from ops_ui.review.selection import count_in_view, ids_in_view, in_view_from_cou
 
 STOP_POLLING = 286
 """htmx stops polling an element whose request is answered with this status (and still swaps the answer)."""
-NOTHING_SELECTED = (
+NOTHING_SELECTED = _l(
     "Nothing selected: tick the appointments to retry, or choose “Retry all in view”. Nothing was retried."
 )
-NOTHING_IN_VIEW = "Nothing in this view to retry: no appointment matches these filters any more. Nothing was retried."
-CATEGORY_BY_LABEL = {category.label: category for category in ErrorCategory}
+NOTHING_IN_VIEW = _l(
+    "Nothing in this view to retry: no appointment matches these filters any more. Nothing was retried."
+)
 
 
 @bp.context_processor
@@ -165,8 +167,9 @@ def _context(state: Progress) -> dict[str, Any]:
 def _failed_links(state: Progress) -> list[tuple[str, int, str]]:
     """(label, count, board URL filtered to that category) for each category that failed in the run."""
     links = []
+    category_by_label = {str(category.label): category for category in ErrorCategory}  # in the page's language
     for label, count in state.failed_by_category:
-        category = CATEGORY_BY_LABEL.get(label)
+        category = category_by_label.get(label)
         params = ReviewFilters(categories=(category,)).query_string() if category else ReviewFilters().query_string()
         links.append((label, count, url_for("review.index") + "?" + params))
     return links

@@ -353,7 +353,7 @@ def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
     except (StaleAppointment, BeingChanged) as conflict:
         flash(_("%(conflict)s — nothing was cancelled; here is the current state.", conflict=conflict), "error")
         return redirect(target, code=303)
-    flash(result.message, "success" if result.ok else "error")
+    flash(str(result.message), "success" if result.ok else "error")
     return redirect(target, code=303)
 
 
@@ -540,7 +540,7 @@ def _run(
         return _conflict(appointment.id, TAKEN_OVER)
     except OutcomeNotStored:
         fresh = load_row(appointment.id) or appointment
-        return _row_response(fresh, toast=("error", NOT_STORED), changed=True, notice=NOT_STORED)
+        return _row_response(fresh, toast=("error", str(NOT_STORED)), changed=True, notice=str(NOT_STORED))
     except AppointmentNotFound:
         abort(404)
     except NotAllowed:
@@ -551,20 +551,20 @@ def _run(
         return _row_response(
             fresh,
             422,
-            toast=("error", result.message),
+            toast=("error", str(result.message)),
             panel=panel,
             field_errors=dict(result.field_errors),
             **extra,
         )
     if result.ok:
         category = "info" if result.warning else "success"
-        return _row_response(fresh, toast=(category, result.message), changed=True, warning=result.warning)
+        return _row_response(fresh, toast=(category, str(result.message)), changed=True, warning=result.warning)
     return _row_response(
         fresh,
-        toast=("error", result.message),
+        toast=("error", str(result.message)),
         changed=True,
         panel=panel,
-        failure=result.message,
+        failure=str(result.message),
         failure_detail=result.detail,
         **extra,
     )
