@@ -14,10 +14,24 @@ from flask.testing import FlaskClient
 from flask_login import login_user
 
 from ops_ui import create_app
+from ops_ui.actions.results import failure_sentence
 from ops_ui.categories import ErrorCategory
+from ops_ui.engine.failures import BookingFailure
 from ops_ui.extensions import db
 from ops_ui.formatting import duration, relative_time
-from ops_ui.models import Appointment, Company, Role, SyncStatus, User
+from ops_ui.i18n import in_english
+from ops_ui.models import (
+    Appointment,
+    AppointmentStatus,
+    BulkRun,
+    BulkRunState,
+    Call,
+    Company,
+    ReconciliationRun,
+    Role,
+    SyncStatus,
+    User,
+)
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
 from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
 
@@ -186,3 +200,136 @@ def test_relative_times_and_durations_follow_the_language_of_the_request(app: Fl
         assert relative_time(now - timedelta(hours=2), now) == "vor 2 Std."
         assert relative_time(now, now) == "gerade eben"
         assert duration(135) == "2 Std. 15 Min."
+
+
+def _page(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def _signed_in(client: FlaskClient, role: Role, company_locale: str) -> tuple[User, Company]:
+    company = _salon(company_locale)
+    user = make_user(role, company=company)
+    login(client, user)
+    return user, company
+
+
+def test_the_appointment_page_speaks_german_and_english_to_an_english_user(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.AGENT, "de")
+    appointment = _failed(company)
+
+    page = _page(client, f"/review/{appointment.id}")
+    assert f"<h1>Termin #{appointment.id}</h1>" in page
+    for words in ("Fehler seit", "Nächster automatischer Versuch", "Anrufe", "Austausch mit Cal.com", "Verlauf"):
+        assert words in page
+    assert "Cal.com wurde für diesen Termin noch nicht aufgerufen." in page
+    assert "Ungültige Angaben" in page  # the error category's label
+    assert "attendee.email must be an email" in page  # Cal.com's own words stay as Cal.com wrote them
+    assert "Failing since" not in page and "Audit trail" not in page and "Validation error" not in page
+
+    _choose(client, "en")
+    english = _page(client, f"/review/{appointment.id}")
+    assert f"<h1>Appointment #{appointment.id}</h1>" in english and "Failing since" in english
+    assert "Validation error" in english and "Fehler seit" not in english
+
+
+def test_the_bulk_run_page_speaks_german(app: Flask, client: FlaskClient) -> None:
+    user, _ = _signed_in(client, Role.AGENT, "de")
+    run = BulkRun(company_id=user.company_id, started_by_id=user.id, state=BulkRunState.DONE, total=0)
+    db.session.add(run)
+    db.session.commit()
+
+    page = _page(client, f"/review/bulk/{run.id}")
+    assert f"<h1>Sammel-Synchronisierung #{run.id}</h1>" in page
+    assert "unveränderte fachliche Fehler werden übersprungen" in page
+    assert "Sammel-Synchronisierung fertig" in page and "Zurück zur Prüfliste" in page
+    assert "Bulk retry finished" not in page
+
+    _choose(client, "en")
+    assert "Bulk retry finished" in _page(client, f"/review/bulk/{run.id}")
+
+
+def test_the_clean_up_page_speaks_german_with_the_count_in_a_sentence(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.AGENT, "de")
+    make_appointment(
+        make_customer(company), make_service(company), make_staff(company),
+        starts_at=datetime.now(UTC) - timedelta(days=2), sync_status=SyncStatus.FAILED,
+    )  # fmt: skip
+
+    page = _page(client, "/review/clean-up?time=past")
+    assert "<h1>Nicht mehr synchronisierbar</h1>" in page
+    assert re.search(r"<strong data-cleanup-count>1</strong> Termin von .+ hat begonnen, bevor er in Cal.com", page)
+    assert "1 Termin schließen" in page and "Nicht jetzt" in page
+    assert "Close 1 appointment" not in page
+
+    _choose(client, "en")
+    assert "Close 1 appointment" in _page(client, "/review/clean-up?time=past")
+
+
+def test_the_desync_page_speaks_german(app: Flask, client: FlaskClient) -> None:
+    user, _ = _signed_in(client, Role.MANAGER, "de")
+    db.session.add(Call(company_id=user.company_id, external_call_id="call-de-1", booking_confirmed=True))
+    db.session.commit()
+
+    page = _page(client, "/health/desync")
+    assert "<h1>Bestätigte Anrufe ohne Termin</h1>" in page
+    assert '<strong data-figure="desync">1</strong> bestätigter Anruf ohne Termin.' in page
+    assert "Zurück zum Sync-Status" in page and ">Anrufer</th>" in page
+    assert "Back to health" not in page
+
+    _choose(client, "en")
+    english = _page(client, "/health/desync")
+    assert '<strong data-figure="desync">1</strong> confirmed call without appointment.' in english
+
+
+def test_the_reconciliation_page_speaks_german(app: Flask, client: FlaskClient) -> None:
+    user, _ = _signed_in(client, Role.MANAGER, "de")
+    now = datetime.now(UTC)
+    db.session.add(
+        ReconciliationRun(
+            company_id=user.company_id, window_start=now - timedelta(days=1), window_end=now + timedelta(days=14),
+            started_at=now, finished_at=now, bookings_seen=3, appointments_seen=2,
+        )
+    )  # fmt: skip
+    db.session.commit()
+
+    page = _page(client, "/reconcile")
+    assert "<h1>Abgleich mit Cal.com</h1>" in page and "Jetzt abgleichen" in page
+    assert "stündlicher Abgleich" in page and "3 Buchungen in Cal.com, 2 Termine als synchronisiert geführt" in page
+    assert "Alles stimmt überein: nichts zu beheben." in page
+    assert "Everything is in step" not in page
+
+    _choose(client, "en")
+    assert "Everything is in step: nothing to repair." in _page(client, "/reconcile")
+
+
+def test_an_action_answers_the_agent_in_german_and_in_english(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.AGENT, "de")
+    appointment = make_appointment(
+        make_customer(company), make_service(company), make_staff(company), status=AppointmentStatus.CANCELLED
+    )
+
+    def retry() -> str:
+        token = csrf_token(client, f"/review/{appointment.id}")
+        response = client.post(
+            f"/review/{appointment.id}/retry",
+            data={"version": appointment.version, "csrf_token": token},
+            headers=HTMX_HEADERS,
+        )
+        return response.get_data(as_text=True)
+
+    assert "Der Termin hat den Status „cancelled“; es gibt nichts zu synchronisieren." in retry()
+    _choose(client, "en")
+    assert "The appointment is cancelled; there is nothing to sync." in retry()
+
+
+def test_cal_coms_refusal_is_worded_per_reader_with_cal_coms_text_verbatim_and_escaped(app: Flask) -> None:
+    user = make_user(Role.AGENT, company=_salon("de"))
+    sentence = failure_sentence(BookingFailure(ErrorCategory.HOST_CONFLICT, "<b>Host busy</b>", http_status=409))
+    with app.test_request_context("/review"):
+        login_user(user)
+        assert str(sentence) == "Cal.com hat abgelehnt: <b>Host busy</b>"
+        assert in_english(sentence) == "Cal.com refused: <b>Host busy</b>"  # what is stored stays English
+        page = app.jinja_env.from_string("{{ message }}").render(message=sentence)
+        assert page == "Cal.com hat abgelehnt: &lt;b&gt;Host busy&lt;/b&gt;"
