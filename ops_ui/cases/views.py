@@ -9,6 +9,8 @@ with the log section (422 with field errors). Writes need an agent or admin (403
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from ops_ui.cases.contact_log import add_contact, add_note
 from ops_ui.cases.forms import ContactEntryForm, InformedForm, NoteForm, TakeForm
 from ops_ui.cases.ownership import NotAColleague, OwnerChanged, TakeoverNeeded, assign, take
 from ops_ui.cases.page import assign_form, case_context
+from ops_ui.engine.claims import AppointmentNotFound, NotAllowed
 from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment
 from ops_ui.review import bp
@@ -37,9 +40,10 @@ def take_case(appointment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _owner_invalid(appointment, form.errors)
     try:
-        fresh = take(
-            appointment.id, signed_in_user(), form.owner.data, takeover=form.takeover.data, now=datetime.now(UTC)
-        )
+        with _refusals():
+            fresh = take(
+                appointment.id, signed_in_user(), form.owner.data, takeover=form.takeover.data, now=datetime.now(UTC)
+            )
     except TakeoverNeeded as needed:
         message = _("%(owner)s owns this case; confirm to take it over.", owner=needed.owner.name)
         return _owner_answer(needed.appointment, 409, ("error", message), notice=message)
@@ -56,7 +60,8 @@ def assign_case(appointment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _owner_invalid(appointment, form.errors, assign_form=form)
     try:
-        fresh = assign(appointment.id, signed_in_user(), form.owner.data, form.assignee.data, now=datetime.now(UTC))
+        with _refusals():
+            fresh = assign(appointment.id, signed_in_user(), form.owner.data, form.assignee.data, now=datetime.now(UTC))
     except NotAColleague:
         return _owner_invalid(appointment, {"assignee": [_("Choose a colleague from the list.")]}, assign_form=form)
     except OwnerChanged as changed:
@@ -72,7 +77,8 @@ def add_case_note(appointment_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate():
         return _log_answer(appointment, 422, ("error", _("Check your input.")), note_form=form, errors=form.errors)
-    add_note(appointment.id, signed_in_user(), form.text.data or "", now=datetime.now(UTC))
+    with _refusals():
+        add_note(appointment.id, signed_in_user(), form.text.data or "", now=datetime.now(UTC))
     return _log_answer(appointment, 200, ("success", _("Note added.")))
 
 
@@ -84,7 +90,10 @@ def add_case_contact(appointment_id: int) -> ResponseReturnValue:
     if not form.validate():
         return _log_answer(appointment, 422, ("error", _("Check your input.")), contact_form=form, errors=form.errors)
     actor = signed_in_user()
-    add_contact(appointment.id, actor, form.chosen_channel, form.chosen_outcome, form.text.data, now=datetime.now(UTC))
+    with _refusals():
+        add_contact(
+            appointment.id, actor, form.chosen_channel, form.chosen_outcome, form.text.data, now=datetime.now(UTC)
+        )
     return _log_answer(appointment, 200, ("success", _("Contact logged.")), changed=True)
 
 
@@ -100,7 +109,8 @@ def customer_informed(appointment_id: int) -> ResponseReturnValue:
     if form.contact is None:
         return row_answer(appointment, toast=("info", _("Asked again on the case's page until a contact is logged.")))
     channel, outcome = form.contact
-    add_contact(appointment.id, signed_in_user(), channel, outcome, None, now=datetime.now(UTC))
+    with _refusals():
+        add_contact(appointment.id, signed_in_user(), channel, outcome, None, now=datetime.now(UTC))
     response = row_answer(
         load_row(appointment.id) or appointment, toast=("success", _("Contact logged.")), changed=True
     )
@@ -108,6 +118,17 @@ def customer_informed(appointment_id: int) -> ResponseReturnValue:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The services' own checks of who may act on what, as the views' answers (never a 500)."""
+    try:
+        yield
+    except NotAllowed:
+        abort(403)
+    except AppointmentNotFound:
+        abort(404)
 
 
 def _visible(appointment_id: int) -> Appointment:
