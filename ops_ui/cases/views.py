@@ -104,7 +104,7 @@ def customer_informed(appointment_id: int) -> ResponseReturnValue:
     appointment = _visible(appointment_id)
     form = InformedForm()
     if not form.validate():
-        message = " ".join(message for messages in form.errors.values() for message in messages)
+        message = " ".join(str(message) for messages in form.errors.values() for message in messages)
         return row_answer(appointment, 422, toast=("error", message), ask_informed=True)
     if form.contact is None:
         return row_answer(appointment, toast=("info", _("Asked again on the case's page until a contact is logged.")))
@@ -156,7 +156,7 @@ def _owner_changed(changed: OwnerChanged) -> BaseResponse:
 
 
 def _owner_invalid(appointment: Appointment, errors: dict[str, Any], **forms: Any) -> BaseResponse:
-    messages = [message for field_errors in errors.values() for message in field_errors]
+    messages = [str(message) for field_errors in errors.values() for message in field_errors]
     toast = ("error", " ".join(messages) or _("Check your input."))
     if not is_htmx_request():
         flash(toast[1], "error")
