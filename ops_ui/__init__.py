@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ops_ui import htmx, i18n, security_headers
 from ops_ui.auth import init_app as init_auth
 from ops_ui.bounded_ids import BoundedIntegerConverter
+from ops_ui.cases import init_app as init_cases
 from ops_ui.cli import register_cli
 from ops_ui.config import INSTANCE_DIR, PROJECT_ROOT, Config, check_production_settings
 from ops_ui.errors import register_error_handlers
@@ -48,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_auth(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    init_cases(app)
     _register_blueprints(app)
     register_cli(app)
     return app

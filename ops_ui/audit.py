@@ -14,6 +14,9 @@ from ops_ui.models import Appointment, AuditEvent, User
 SYNC_ENGINE = "the sync engine"
 FAILED_SUFFIX = "_failed"
 """Audit actions ending in this recorded an attempt that changed nothing; they never explain a version bump."""
+CASE_PREFIX = "case_"
+"""Audit actions starting with this changed who works on the case (``ops_ui.cases``), not the appointment; they never
+explain a version bump either."""
 
 
 def audit_event(
@@ -55,7 +58,11 @@ def last_change(appointment: Appointment) -> tuple[str, datetime | None]:
     """Who made the newest change that touched the appointment, and when."""
     event = db.session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.appointment_id == appointment.id, AuditEvent.action.not_like(f"%{FAILED_SUFFIX}"))
+        .where(
+            AuditEvent.appointment_id == appointment.id,
+            AuditEvent.action.not_like(f"%{FAILED_SUFFIX}"),
+            AuditEvent.action.not_like(f"{CASE_PREFIX}%"),
+        )
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(1)
     ).first()

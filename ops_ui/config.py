@@ -68,6 +68,8 @@ class Config:
         """Cal.com's limit for our API key until Cal.com's answers say it (120 by default; some keys have more)."""
         self.CALCOM_RATE_HEADROOM = int(os.environ.get("CALCOM_RATE_HEADROOM", "2"))
         """Requests per minute left unused, for requests in flight when Cal.com's window turns."""
+        self.CALCOM_WEB_URL = os.environ.get("CALCOM_WEB_URL", "https://app.cal.com").rstrip("/")
+        """Cal.com's web app, where a booking's page is ``<CALCOM_WEB_URL>/booking/<uid>`` (linked from the board)."""
         self.CALCOM_WEBHOOK_SECRET = os.environ.get("CALCOM_WEBHOOK_SECRET") or None
         """The secret of Cal.com's webhook subscription; unset, /webhooks/calcom refuses every delivery."""
         self.RETELL_API_KEY = os.environ.get("RETELL_API_KEY") or (None if self.is_production else DEV_RETELL_API_KEY)

@@ -247,6 +247,10 @@ class Appointment(Base):
     closed_reason: Mapped[str | None] = mapped_column(Text)
     """Set with the status ``expired`` by the clean-up of appointments that can never sync."""
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    """The agent working on the case (``ops_ui.cases.ownership``); None: nobody has taken it. Not a change of the
+    appointment: taking it leaves the version, so nobody's screen goes stale."""
+    owner_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -256,6 +260,7 @@ class Appointment(Base):
     customer: Mapped[Customer] = relationship()
     service: Mapped[Service] = relationship()
     staff: Mapped[Staff | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
 
 
 class Call(Base):
@@ -406,7 +411,11 @@ class LoginEvent(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_appointment_at", "appointment_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_event_appointment_at", "appointment_id", "at"),
+        # The changes a customer must be told about, per appointment (ops_ui.cases.queries.not_informed_count).
+        Index("ix_audit_event_action_appointment_at", "action", "appointment_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -642,3 +651,43 @@ class Mismatch(Base):
     appointment: Mapped[Appointment | None] = relationship()
     call: Mapped[Call | None] = relationship()
     repaired_by: Mapped[User | None] = relationship()
+
+
+class CaseEntryKind(enum.Enum):
+    NOTE = "note"
+    CONTACT = "contact"
+    """The customer was contacted (or tried): ``channel`` and ``outcome`` say how and what came of it."""
+
+
+class ContactChannel(enum.Enum):
+    PHONE = "phone"
+    EMAIL = "email"
+    SMS = "sms"
+    IN_PERSON = "in_person"
+
+
+class ContactOutcome(enum.Enum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    LEFT_MESSAGE = "left_message"
+    AGREED = "agreed"
+    """Agreed to the new time."""
+    DECLINED = "declined"
+
+
+class CaseEntry(Base):
+    """One line of an appointment's case log: a free note, or a contact with the customer. Never edited."""
+
+    __tablename__ = "case_entry"
+    __table_args__ = (Index("ix_case_entry_appointment_at", "appointment_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[CaseEntryKind] = mapped_column(_enum(CaseEntryKind))
+    channel: Mapped[ContactChannel | None] = mapped_column(_enum(ContactChannel))
+    outcome: Mapped[ContactOutcome | None] = mapped_column(_enum(ContactOutcome))
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship()

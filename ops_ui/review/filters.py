@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from ops_ui.bounded_ids import MAX_ID
@@ -21,9 +22,11 @@ from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 
 SyncView = Literal["failed", "pending", "stuck"]
 Kind = Literal["business", "technical"]
+OwnerView = Literal["mine", "unassigned"]
 
 SYNC_VIEWS: tuple[SyncView, ...] = ("failed", "pending", "stuck")
 KINDS: tuple[Kind, ...] = ("business", "technical")
+OWNER_VIEWS: tuple[OwnerView, ...] = ("mine", "unassigned")
 Q_MAX = 200
 ID = re.compile(r"[0-9]{1,12}")
 """An id as typed in a URL: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
@@ -58,6 +61,9 @@ class ReviewFilters:
     past: bool = False
     ancient: bool = False
     q: str = ""
+    owner: OwnerView | None = None
+    not_informed: bool = False
+    """Appointments whose customer was not yet told about a change made on the board (``ops_ui.cases.queries``)."""
     after: Cursor | None = None
     errors: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -68,6 +74,8 @@ class ReviewFilters:
         An explicit time scope (past, ancient, a date range) replaces the default; pending and stuck views are
         about the sync engine, not the agent's queue, so they are never cut by time.
         """
+        if self.not_informed:
+            return False  # a scope of its own, of appointments not started yet
         return self.sync_status == "failed" and not (self.past or self.ancient or self.date_from or self.date_to)
 
     def params(self, **changes: Any) -> list[tuple[str, str]]:
@@ -85,6 +93,8 @@ class ReviewFilters:
             ("past", "1" if view.past else None),
             ("ancient", "1" if view.ancient else None),
             ("q", view.q or None),
+            ("owner", view.owner),
+            ("not_informed", "1" if view.not_informed else None),
             ("after", view.after.encode() if view.after else None),
         ):
             if value is not None:
@@ -112,6 +122,7 @@ def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
     if date_from and date_to and date_to < date_from:
         errors["to"] = "The end date is before the start date."
     q = _search(args, errors)
+    owner = _owner(args, errors)
     after = _cursor(args.get("after"), errors)
     return ReviewFilters(
         sync_status=sync_status,
@@ -125,6 +136,8 @@ def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
         past=_flag(args, "past", errors),
         ancient=_flag(args, "ancient", errors),
         q=q,
+        owner=owner,
+        not_informed=_flag(args, "not_informed", errors),
         after=after,
         errors=errors,
     )
@@ -161,6 +174,16 @@ def _kind(args: MultiDict[str, str], errors: dict[str, str]) -> Kind | None:
         return None
     if raw not in KINDS:
         errors["kind"] = "Choose business or technical."
+        return None
+    return raw
+
+
+def _owner(args: MultiDict[str, str], errors: dict[str, str]) -> OwnerView | None:
+    raw = (args.get("owner") or "").strip()
+    if not raw:
+        return None
+    if raw not in OWNER_VIEWS:
+        errors["owner"] = gettext("Choose mine or unassigned.")
         return None
     return raw
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
+from ops_ui.cases.queries import not_informed
 from ops_ui.categories import ErrorCategory
 from ops_ui.company_time import local_midnight
 from ops_ui.extensions import db
@@ -50,11 +51,17 @@ class CategoryCount:
 
 
 def view_conditions(
-    filters: ReviewFilters, now: datetime, time_zone: str, *, with_category: bool = True
+    filters: ReviewFilters, now: datetime, time_zone: str, *, with_category: bool = True, viewer: User | None = None
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of a board view. The sync views and the critical, past and ancient flags are the health
-    dashboard's figures of the same name: both read their conditions from ``ops_ui.queue_rules``."""
-    conditions: list[ColumnElement[bool]] = [rules.not_closed(), *_sync_view_conditions(filters, now)]
+    dashboard's figures of the same name: both read their conditions from ``ops_ui.queue_rules``.
+
+    ``viewer`` is who "mine" means (needed only with ``owner=mine``). "Customer not yet informed" replaces the sync
+    view: the question follows a fix, so those appointments are synced or cancelled by then."""
+    conditions: list[ColumnElement[bool]] = (
+        [not_informed(now)] if filters.not_informed else [rules.not_closed(), *_sync_view_conditions(filters, now)]
+    )
+    conditions += _owner_conditions(filters, viewer)
     if with_category:
         conditions += _category_conditions(filters)
     conditions += _staff_service_date_conditions(filters, time_zone)
@@ -77,6 +84,16 @@ def _sync_view_conditions(filters: ReviewFilters, now: datetime) -> list[ColumnE
     if filters.sync_status == "stuck":
         return [rules.pending(), rules.overdue(now)]
     return [rules.pending()]
+
+
+def _owner_conditions(filters: ReviewFilters, viewer: User | None) -> list[ColumnElement[bool]]:
+    if filters.owner == "unassigned":
+        return [Appointment.owner_id.is_(None)]
+    if filters.owner == "mine":
+        if viewer is None:
+            raise ValueError("owner=mine needs the viewer")
+        return [Appointment.owner_id == viewer.id]
+    return []
 
 
 def _category_conditions(filters: ReviewFilters) -> list[ColumnElement[bool]]:
@@ -130,12 +147,13 @@ def board_page(user: User, filters: ReviewFilters, now: datetime, time_zone: str
     """One page, soonest start first, after ``filters.after``; ``next_cursor`` is set when more rows follow."""
     statement = (
         select(Appointment)
-        .where(*view_conditions(filters, now, time_zone))
+        .where(*view_conditions(filters, now, time_zone, viewer=user))
         .options(
             joinedload(Appointment.customer),
             joinedload(Appointment.service),
             joinedload(Appointment.staff),
             joinedload(Appointment.company),
+            joinedload(Appointment.owner),
         )
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(limit + 1)
@@ -186,7 +204,7 @@ def category_counts(
     cap = COUNT_CAP if cap is None else cap
     scope = _scoped(
         select(Appointment.last_error_category.label("category"))
-        .where(*view_conditions(filters, now, time_zone, with_category=False))
+        .where(*view_conditions(filters, now, time_zone, with_category=False, viewer=user))
         .limit(cap + 1),
         user,
     ).subquery()
@@ -226,6 +244,7 @@ def changed_since(user: User, since: datetime, limit: int) -> Sequence[Appointme
             joinedload(Appointment.service),
             joinedload(Appointment.staff),
             joinedload(Appointment.company),
+            joinedload(Appointment.owner),
         )
         .order_by(Appointment.updated_at.desc())
         .limit(limit)
@@ -244,6 +263,7 @@ def load_row(appointment_id: int) -> Appointment | None:
             joinedload(Appointment.service),
             joinedload(Appointment.staff),
             joinedload(Appointment.company),
+            joinedload(Appointment.owner),
         )
         .execution_options(populate_existing=True)
     ).first()

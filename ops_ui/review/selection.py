@@ -23,7 +23,7 @@ from ops_ui.review.queries import BoardCounts, view_conditions
 
 def count_in_view(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> int:
     """How many appointments the whole filter matches (the N of "Select all N in this view")."""
-    statement = select(func.count(Appointment.id)).where(*view_conditions(filters, now, time_zone))
+    statement = select(func.count(Appointment.id)).where(*view_conditions(filters, now, time_zone, viewer=user))
     return int(db.session.scalar(scope_to_user(statement, Appointment.company_id, user)) or 0)
 
 
@@ -41,7 +41,7 @@ def ids_in_view(user: User, filters: ReviewFilters, now: datetime, time_zone: st
     """The ids of every appointment the whole filter matches, in the board's order."""
     statement = (
         select(Appointment.id)
-        .where(*view_conditions(filters, now, time_zone))
+        .where(*view_conditions(filters, now, time_zone, viewer=user))
         .order_by(Appointment.starts_at, Appointment.id)
     )
     return db.session.scalars(scope_to_user(statement, Appointment.company_id, user)).all()

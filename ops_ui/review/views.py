@@ -35,6 +35,7 @@ from ops_ui.actions.reschedule import free_slots, reschedule
 from ops_ui.actions.results import NOT_STORED, ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import can_see_company, require_actor, signed_in_user
+from ops_ui.cases.page import case_context
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.company_time import company_zone
 from ops_ui.engine.claims import (
@@ -93,6 +94,7 @@ ROW_ENDPOINTS = (
     "review.contact_panel",
     "review.cancel_panel",
     "review.cancel_duplicate",
+    "review.take_case",
 )
 _ID_MARK = 987654321987
 
@@ -214,7 +216,7 @@ def detail(appointment_id: int) -> ResponseReturnValue:
     """
     appointment = _visible(appointment_id)
     past = history(appointment)
-    context = _row_context(appointment) | {"history": past}
+    context = _row_context(appointment) | {"history": past} | case_context(appointment)
     if appointment.calcom_booking_uid or past.attempts:
         context["calcom"] = calcom_bookings(appointment)
     panel = request.args.get("panel")
@@ -256,6 +258,7 @@ def reschedule_panel(appointment_id: int) -> ResponseReturnValue:
         lambda: reschedule(appointment.id, form.seen_version, signed_in_user(), form.start_at),
         panel="reschedule",
         form=form,
+        asks_informed=True,
     )
 
 
@@ -273,6 +276,7 @@ def reassign_panel(appointment_id: int) -> ResponseReturnValue:
         lambda: reassign(appointment.id, form.seen_version, signed_in_user(), form.chosen_staff_id),
         panel="reassign",
         form=form,
+        asks_informed=True,
     )
 
 
@@ -293,6 +297,7 @@ def cancel_panel(appointment_id: int) -> ResponseReturnValue:
             ),
             panel="cancel",
             form=form,
+            asks_informed=True,
         ),
         appointment.id,
     )
@@ -314,6 +319,7 @@ def cancel_duplicate(appointment_id: int) -> ResponseReturnValue:
         _run(
             appointment,
             lambda: cancel_as_duplicate(appointment.id, form.seen_version, signed_in_user(), form.kept_id),
+            asks_informed=True,
         ),
         appointment.id,
     )
@@ -505,6 +511,18 @@ def _row_response(
     return response
 
 
+def row_answer(
+    appointment: Appointment,
+    status: int = 200,
+    *,
+    toast: tuple[str, str] | None = None,
+    changed: bool = False,
+    **extra: Any,
+) -> BaseResponse:
+    """The row as every action answers, for the other routes under /review (``ops_ui.cases.views``)."""
+    return _row_response(appointment, status, toast=toast, changed=changed, **extra)
+
+
 def _panel(appointment: Appointment, panel: str) -> BaseResponse:
     return _row_response(appointment, panel=panel, **PANELS[panel](appointment, None))
 
@@ -528,8 +546,11 @@ def _run(
     *,
     panel: str | None = None,
     form: FlaskForm | None = None,
+    asks_informed: bool = False,
 ) -> BaseResponse:
-    """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words."""
+    """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words.
+    ``asks_informed``: the action changes what the customer was told, so a success asks whether they were informed
+    (``ops_ui.cases``)."""
     try:
         result = action()
     except StaleAppointment as stale:
@@ -558,7 +579,13 @@ def _run(
         )
     if result.ok:
         category = "info" if result.warning else "success"
-        return _row_response(fresh, toast=(category, str(result.message)), changed=True, warning=result.warning)
+        return _row_response(
+            fresh,
+            toast=(category, str(result.message)),
+            changed=True,
+            warning=result.warning,
+            ask_informed=asks_informed,
+        )
     return _row_response(
         fresh,
         toast=("error", str(result.message)),
