@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-from ops_ui.review import bulk_views, cleanup_views, views  # noqa: E402, F401  (registers the routes on bp)
+from ops_ui.review import bulk_views, cleanup_views, export, views  # noqa: E402, F401  (registers the routes on bp)
