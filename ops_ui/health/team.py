@@ -73,7 +73,9 @@ class _Resolution:
 
 
 def _json_text(column: Any, key: str) -> ColumnElement[str]:
-    return column[key].as_string()
+    """One key of a JSON column as text (``->>`` on PostgreSQL, ``JSON_EXTRACT`` on SQLite)."""
+    text: ColumnElement[str] = column[key].as_string()
+    return text
 
 
 def resolving() -> tuple[ColumnElement[bool], ...]:

@@ -15,6 +15,7 @@ from flask import abort, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from ops_ui.auth.permissions import scope_to_user, signed_in_user
 from ops_ui.company_time import company_zone
@@ -30,6 +31,9 @@ EXPORT_LIMIT = 50_000
 BATCH = 1_000
 LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 ERROR_LINE_LIMIT = 500
+CUSTOMER = aliased(Customer)
+"""The row's customer under an alias of its own: the text search's ``EXISTS`` over ``customer`` must stay a
+correlated subquery, not merge with the joined table."""
 
 
 def _header(time_zone: str) -> list[str]:
@@ -57,9 +61,9 @@ def board_rows(
     statement = (
         select(
             Appointment.id,
-            Customer.name,
-            Customer.email,
-            Customer.phone,
+            CUSTOMER.name,
+            CUSTOMER.email,
+            CUSTOMER.phone,
             Service.name,
             Staff.name,
             Appointment.starts_at,
@@ -69,7 +73,7 @@ def board_rows(
             Appointment.attempt_count,
             Appointment.last_error_message,
         )
-        .join(Customer, Customer.id == Appointment.customer_id)
+        .join(CUSTOMER, CUSTOMER.id == Appointment.customer_id)
         .join(Service, Service.id == Appointment.service_id)
         .outerjoin(Staff, Staff.id == Appointment.staff_id)
         .where(*view_conditions(filters, now, time_zone))
