@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ops_ui import queue_rules as rules
+from ops_ui.health.metrics import DbSession
 from ops_ui.models import Appointment, UTCDateTime
 
 
@@ -60,7 +61,7 @@ def _in_bucket(index: int, now: datetime) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def backlog_by_age(session: Any, now: datetime, company_id: int | None) -> Sequence[BacklogCount]:
+def backlog_by_age(session: DbSession, now: datetime, company_id: int | None) -> Sequence[BacklogCount]:
     """One statement: the open manual-review appointments counted into every bucket at once."""
     statement = select(
         *(func.coalesce(func.sum(case((_in_bucket(i, now), 1), else_=0)), 0) for i in range(len(BUCKETS)))

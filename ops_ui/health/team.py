@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, type_coerce
+from sqlalchemy.orm import aliased
 
-from ops_ui.models import Appointment, AuditEvent, SyncAttempt, User
+from ops_ui.health.metrics import DbSession
+from ops_ui.models import Appointment, AuditEvent, SyncAttempt, User, UTCDateTime
 
 DAY = timedelta(hours=24)
 WEEK = timedelta(days=7)
@@ -68,8 +70,9 @@ class TeamFigures:
 class _Resolution:
     actor_id: int
     appointment_id: int
-    event_id: int
     at: datetime
+    failure_start: datetime | None
+    """None when no failure was recorded before it (nothing to time)."""
 
 
 def _json_text(column: Any, key: str) -> ColumnElement[str]:
@@ -107,7 +110,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _actions(session: Any, now: datetime, company_id: int | None) -> list[tuple[int, str, int, int]]:
+def _actions(session: DbSession, now: datetime, company_id: int | None) -> list[tuple[int, str, int, int]]:
     """(user id, name, actions in 24 h, actions in 7 days) for everyone who acted in the last 7 days."""
     statement = (
         select(User.id, User.name, _count_if(AuditEvent.at > now - DAY), func.count(AuditEvent.id))
@@ -118,65 +121,84 @@ def _actions(session: Any, now: datetime, company_id: int | None) -> list[tuple[
     return [(int(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(_scoped(statement, company_id))]
 
 
-def _resolutions(session: Any, now: datetime, company_id: int | None) -> list[_Resolution]:
-    statement = select(AuditEvent.actor_id, AuditEvent.appointment_id, AuditEvent.id, AuditEvent.at).where(
-        *_in_window(now - WEEK, now), *resolving()
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+SYNCED_EVENT = aliased(AuditEvent)
+FAILING_EVENT = aliased(AuditEvent)
+"""Other events of the resolved appointment, for the correlated look-ups of the failure streak it ended."""
+
+
+def _streak_start(resolution: type[AuditEvent]) -> tuple[ColumnElement[datetime], ColumnElement[datetime]]:
+    """When the failure streak a resolving event ended began: the first failed call to Cal.com, and the first event
+    that recorded a failure (a pre-check calls nobody), after the latest return to synced before the resolution.
+    Each a correlated look-up through the (appointment, moment) index of its table."""
+    synced, failing = SYNCED_EVENT, FAILING_EVENT
+    returned_to_synced = (
+        select(func.max(synced.at))
+        .where(
+            synced.appointment_id == resolution.appointment_id,
+            synced.at < resolution.at,
+            _json_text(synced.after, "sync_status") == "synced",
+        )
+        .correlate(resolution)
+        .scalar_subquery()
     )
-    return [_Resolution(*row) for row in session.execute(_scoped(statement, company_id))]
+    since = func.coalesce(returned_to_synced, literal(EARLIEST, UTCDateTime()), type_=UTCDateTime())
+    first_failed_call = (
+        select(func.min(SyncAttempt.at))
+        .where(
+            SyncAttempt.appointment_id == resolution.appointment_id,
+            SyncAttempt.succeeded.is_(False),
+            SyncAttempt.at > since,
+            SyncAttempt.at <= resolution.at,
+        )
+        .correlate(resolution)
+        .scalar_subquery()
+    )
+    first_failing_event = (
+        select(func.min(failing.at))
+        .where(
+            failing.appointment_id == resolution.appointment_id,
+            failing.id != resolution.id,
+            failing.at > since,
+            failing.at <= resolution.at,
+            _json_text(failing.after, "sync_status") == "failed",
+        )
+        .correlate(resolution)
+        .scalar_subquery()
+    )
+    return first_failed_call, first_failing_event
 
 
-def _timelines(session: Any, now: datetime, company_id: int | None) -> dict[int, list[tuple[datetime, int, bool]]]:
-    """Per resolved appointment, its failures and its returns to synced up to ``now``, oldest first: (moment, event
-    id or 0 for a call to Cal.com, failed?). One statement: failed calls and status-changing events together."""
-    resolved = _scoped(select(AuditEvent.appointment_id).where(*_in_window(now - WEEK, now), *resolving()), company_id)
-    after_status = _json_text(AuditEvent.after, "sync_status")
-    failed_calls = select(
-        SyncAttempt.appointment_id, SyncAttempt.at, literal(0, Integer).label("event_id"), literal(1, Integer)
-    ).where(SyncAttempt.appointment_id.in_(resolved), SyncAttempt.succeeded.is_(False), SyncAttempt.at <= now)
-    status_events = select(
-        AuditEvent.appointment_id, AuditEvent.at, AuditEvent.id, case((after_status == "failed", 1), else_=0)
-    ).where(AuditEvent.appointment_id.in_(resolved), after_status.in_(["failed", "synced"]), AuditEvent.at <= now)
-    timelines: dict[int, list[tuple[datetime, int, bool]]] = defaultdict(list)
-    for appointment_id, at, event_id, failed in session.execute(union_all(failed_calls, status_events)):
-        timelines[int(appointment_id)].append((_aware(at), int(event_id), bool(failed)))
-    for marks in timelines.values():
-        marks.sort()
-    return timelines
+def _resolutions(session: DbSession, now: datetime, company_id: int | None) -> list[_Resolution]:
+    """Every resolution of the last 7 days with the start of the failure it ended, in one statement."""
+    first_failed_call, first_failing_event = _streak_start(AuditEvent)
+    statement = select(
+        AuditEvent.actor_id,
+        AuditEvent.appointment_id,
+        AuditEvent.at,
+        type_coerce(first_failed_call, UTCDateTime()),
+        type_coerce(first_failing_event, UTCDateTime()),
+    ).where(*_in_window(now - WEEK, now), *resolving())
+    resolutions = []
+    for actor_id, appointment_id, at, failed_call, failing_event in session.execute(_scoped(statement, company_id)):
+        starts = [moment for moment in (failed_call, failing_event) if moment is not None]
+        resolutions.append(_Resolution(actor_id, appointment_id, at, min(starts) if starts else None))
+    return resolutions
 
 
-def _aware(moment: datetime) -> datetime:
-    """A union's rows bypass the column type: SQLite hands back naive UTC there."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def failure_start(marks: Sequence[tuple[datetime, int, bool]], resolution: _Resolution) -> datetime | None:
-    """When the failure streak that ``resolution`` ended began: the first failure after the latest return to synced
-    before it. None when no failure was recorded (nothing to time)."""
-    start: datetime | None = None
-    for at, event_id, failed in marks:
-        if at > resolution.at or event_id == resolution.event_id:
-            break
-        start = (start or at) if failed else None
-    return start
-
-
-def team_figures(session: Any, now: datetime, company_id: int | None) -> TeamFigures:
+def team_figures(session: DbSession, now: datetime, company_id: int | None) -> TeamFigures:
     """The team table and the overall median time to resolve, for one moment and one scope."""
     actions = _actions(session, now, company_id)
     resolutions = _resolutions(session, now, company_id)
-    timelines = _timelines(session, now, company_id) if resolutions else {}
     resolved_day: dict[int, set[int]] = defaultdict(set)
     resolved_week: dict[int, set[int]] = defaultdict(set)
     waits: dict[int, list[timedelta]] = defaultdict(list)
     for resolution in resolutions:
-        at = _aware(resolution.at)
-        resolution = _Resolution(resolution.actor_id, resolution.appointment_id, resolution.event_id, at)
         resolved_week[resolution.actor_id].add(resolution.appointment_id)
-        if at > now - DAY:
+        if resolution.at > now - DAY:
             resolved_day[resolution.actor_id].add(resolution.appointment_id)
-        start = failure_start(timelines.get(resolution.appointment_id, []), resolution)
-        if start is not None:
-            waits[resolution.actor_id].append(at - start)
+        if resolution.failure_start is not None:
+            waits[resolution.actor_id].append(resolution.at - resolution.failure_start)
     agents = [
         AgentWork(
             user_id=user_id,
