@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,6 +17,7 @@ from ops_ui.auth.permissions import public, signed_in_user
 from ops_ui.company_time import company_zone
 from ops_ui.extensions import db
 from ops_ui.health import bp
+from ops_ui.health.backlog import BacklogCount, backlog_by_age
 from ops_ui.health.chart import trend_chart
 from ops_ui.health.engine_status import EngineStatus, engine_status
 from ops_ui.health.metrics import (
@@ -28,6 +31,7 @@ from ops_ui.health.metrics import (
     health_figures,
     recent_appointments,
 )
+from ops_ui.health.team import TeamFigures, team_figures, whole_minutes
 from ops_ui.htmx import is_htmx_request, vary_on_htmx
 
 if TYPE_CHECKING:  # the repair's service reads the desync definition from this package: no import at run time
@@ -57,6 +61,12 @@ def _engine(company_id: int | None) -> EngineStatus:
     return engine_status(clock(), company_id, current_app.config)
 
 
+def _not_informed() -> int | None:
+    """Customers of failed appointments nobody has told yet; None until the contact log records who was told (the
+    dashboard shows the tile only when this is a number)."""
+    return None
+
+
 @bp.get("/health")
 def index() -> ResponseReturnValue:
     figures = _figures()
@@ -64,12 +74,35 @@ def index() -> ResponseReturnValue:
         "figures": figures,
         "engine": _engine(figures.company_id),
         "chart": trend_chart(figures.trend),
-        "definitions": DEFINITIONS,
+        "definitions": DEFINITIONS | {"not_informed": _("Customers of failed appointments nobody has told yet.")},
         "board_url": lambda figure: board_url(figures, figure),
         "breakdown_url": lambda dimension, key: breakdown_url(figures, dimension, key),
+        "team": team_figures(db.session, figures.now, figures.company_id),
+        "backlog": backlog_by_age(db.session, figures.now, figures.company_id),
+        "not_informed": _not_informed(),
     }
     template = "health/_panel.html" if is_htmx_request() else "health/index.html"
     return vary_on_htmx(current_app.make_response(render_template(template, **context)))
+
+
+def _team_json(team: TeamFigures, backlog: Sequence[BacklogCount]) -> dict[str, Any]:
+    return {
+        "team": [
+            {
+                "user_id": agent.user_id,
+                "name": agent.name,
+                "actions_24h": agent.actions_day,
+                "actions_7d": agent.actions_week,
+                "resolved_24h": agent.resolved_day,
+                "resolved_7d": agent.resolved_week,
+                "median_minutes_to_resolve_7d": whole_minutes(agent.median_to_resolve),
+            }
+            for agent in team.agents
+        ],
+        "median_minutes_to_resolve_7d": whole_minutes(team.median_to_resolve),
+        "resolutions_timed_7d": team.resolutions_timed,
+        "backlog_by_age": {item.bucket.key: item.count for item in backlog},
+    }
 
 
 def _ratio(ratio: Ratio) -> dict[str, Any]:
@@ -130,7 +163,13 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
 @bp.get("/health.json")
 def as_json() -> ResponseReturnValue:
     figures = _figures()
-    return _json(figures) | {"engine": _engine(figures.company_id).as_json() | {"definition": DEFINITIONS["engine"]}}
+    team = team_figures(db.session, figures.now, figures.company_id)
+    backlog = backlog_by_age(db.session, figures.now, figures.company_id)
+    return (
+        _json(figures)
+        | _team_json(team, backlog)
+        | {"engine": _engine(figures.company_id).as_json() | {"definition": DEFINITIONS["engine"]}}
+    )
 
 
 @bp.get("/health/desync")
@@ -191,4 +230,4 @@ def healthz() -> ResponseReturnValue:
     return {"status": "ok", "database": "ok", "engine": engine.as_json()}, 200, {"Cache-Control": "no-store"}
 
 
-from ops_ui.health import backfill_views  # noqa: E402, F401  (registers the desync repair's routes on bp)
+from ops_ui.health import backfill_views, export_views  # noqa: E402, F401  (registers more routes on bp)
