@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ops_ui.auth.permissions import public, signed_in_user
+from ops_ui.cases.queries import not_informed_count
 from ops_ui.company_time import company_zone
 from ops_ui.extensions import db
 from ops_ui.health import bp
@@ -61,10 +62,10 @@ def _engine(company_id: int | None) -> EngineStatus:
     return engine_status(clock(), company_id, current_app.config)
 
 
-def _not_informed() -> int | None:
-    """Customers of failed appointments nobody has told yet; None until the contact log records who was told (the
-    dashboard shows the tile only when this is a number)."""
-    return None
+def _not_informed() -> int:
+    """Coming appointments whose customer has not been told of the last reschedule, reassign or cancel."""
+    company_id = signed_in_user().company_id
+    return not_informed_count(None if company_id is None else [company_id], clock())
 
 
 @bp.get("/health")
@@ -74,7 +75,7 @@ def index() -> ResponseReturnValue:
         "figures": figures,
         "engine": _engine(figures.company_id),
         "chart": trend_chart(figures.trend),
-        "definitions": DEFINITIONS | {"not_informed": _("Customers of failed appointments nobody has told yet.")},
+        "definitions": DEFINITIONS | {"not_informed": _("Coming appointments rescheduled, reassigned or cancelled since the customer was last reached.")},
         "board_url": lambda figure: board_url(figures, figure),
         "breakdown_url": lambda dimension, key: breakdown_url(figures, dimension, key),
         "team": team_figures(db.session, figures.now, figures.company_id),

@@ -253,14 +253,24 @@ def test_dashboard_statements_do_not_grow_with_the_team(app: Flask, client: Flas
     assert len(many) <= 20, many
 
 
-def test_customers_not_informed_tile_appears_only_once_the_figure_exists(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+def test_customers_not_informed_counts_the_companys_moved_appointments_and_links_to_the_board(
+    app: Flask, client: FlaskClient
 ) -> None:
-    login(client, make_user(Role.MANAGER, company=make_company()))
-    assert 'id="health-not-informed"' not in client.get("/health").get_data(as_text=True)
-    monkeypatch.setattr(views, "_not_informed", lambda: 4)
+    company, service, staff = _salon()
+    other, other_service, other_staff = _salon("Salon Gegenüber")
+    agent = _person(company, "Agent Lena")
+    _event(_appointment(company, service, staff), agent, "reschedule", NOW - timedelta(hours=1))
+    _event(_appointment(company, service, staff), agent, "cancel", NOW - timedelta(hours=2))
+    _event(_appointment(other, other_service, other_staff), None, "reschedule", NOW - timedelta(hours=1))
+    db.session.commit()
+    login(client, make_user(Role.MANAGER, company=company))
+
     page = client.get("/health").get_data(as_text=True)
-    assert re.search(r'id="health-not-informed">.*?data-figure="not_informed">4<', page, re.DOTALL)
+
+    tile = re.search(r'id="health-not-informed">(.*?)</li>', page, re.DOTALL)
+    assert tile is not None
+    assert 'data-figure="not_informed">2<' in tile.group(1)
+    assert "/review?not_informed=1" in tile.group(1)
 
 
 def _csv(client: FlaskClient, path: str) -> list[list[str]]:
