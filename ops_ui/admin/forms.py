@@ -21,7 +21,7 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 ROLE_CHOICES = [
     SelectChoice(Role.AGENT.value, _l("Agent")),
     SelectChoice(Role.MANAGER.value, _l("Manager")),
-    SelectChoice(Role.ADMIN.value, _l("Admin")),
+    SelectChoice(Role.ADMIN.value, _l("Administrator")),
 ]
 ALL_COMPANIES = ""
 
