@@ -1,4 +1,7 @@
-"""Error pages: a plain page for browsers, a small toast fragment for htmx. Never a stack trace."""
+"""Error pages: a plain page for browsers, a small toast fragment for htmx. Never a stack trace.
+
+Titles and messages are worded in the reader's language; a message a view gives (``abort(409, …)``) is shown as given.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +10,35 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ops_ui.htmx import is_htmx_request, retarget
+from ops_ui.i18n import Sentence, say
 
 TITLES = {
-    400: "Bad request",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Changed in the meantime",
-    422: "Check your input",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    400: say("Bad request"),
+    401: say("Please sign in"),
+    403: say("Not allowed"),
+    404: say("Not found"),
+    405: say("Method not allowed"),
+    409: say("Changed in the meantime"),
+    422: say("Check your input"),
+    429: say("Too many attempts"),
+    500: say("Something went wrong"),
 }
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Your session has ended. Please sign in again.",
-    403: "Your role does not allow this.",
-    404: "There is nothing here, or you cannot see it.",
-    405: "This address does not accept that kind of request.",
-    409: "Someone else changed this first. Reload to see the current state and try again.",
-    429: "Too many attempts in a short time. Wait a moment, then try again.",
-    500: "The error has been logged. Please try again in a moment.",
+    400: say("The request could not be understood."),
+    401: say("Your session has ended. Please sign in again."),
+    403: say("Your role does not allow this."),
+    404: say("There is nothing here, or you cannot see it."),
+    405: say("This address does not accept that kind of request."),
+    409: say("Someone else changed this first. Reload to see the current state and try again."),
+    429: say("Too many attempts in a short time. Wait a moment, then try again."),
+    500: say("The error has been logged. Please try again in a moment."),
 }
 
-CSRF_MESSAGE = "The form's security token was missing or has expired. Reload the page and try again."
+CSRF_MESSAGE = say("The form's security token was missing or has expired. Reload the page and try again.")
 
 
-def _message(error: HTTPException) -> str:
+def _message(error: HTTPException) -> str | Sentence:
     """A message chosen by the view (``abort(409, "…")``) wins; werkzeug's generic texts are replaced by ours."""
     code = error.code or 500
     if error.description and error.description != type(error).description and code != 500:
@@ -42,8 +46,8 @@ def _message(error: HTTPException) -> str:
     return MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
 
 
-def render_error(code: int, message: str, extra_headers: list[tuple[str, str]] | None = None) -> Response:
-    title = TITLES.get(code, "Error")
+def render_error(code: int, message: str | Sentence, extra_headers: list[tuple[str, str]] | None = None) -> Response:
+    title = TITLES.get(code, say("Error"))
     if is_htmx_request():
         # Error toasts go to the toast region whatever element asked; the htmx config swaps 4xx/5xx there too.
         response = make_response(render_template("errors/_error.html", code=code, title=title, message=message), code)

@@ -22,6 +22,7 @@ from ops_ui.audit import SYNC_ENGINE
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
 from ops_ui.i18n import current_locale
 from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
+from ops_ui.status_labels import status_label
 
 DATE_PATTERNS: dict[str, str] = {"de": "EEE, d. MMM y", "en": "EEE dd MMM y"}
 """CLDR patterns of a day: ``Mi., 2. Dez. 2026`` and ``Wed 02 Dec 2026``."""
@@ -151,7 +152,15 @@ def page_date(moment: datetime | None, time_zone: str | None = None) -> str:
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(page_time, "local_time")
     app.add_template_filter(page_date, "local_date")
-    filters: tuple[Callable[..., Any], ...] = (relative_time, iso_utc, first_line, duration, hours_until, slot_time)
+    filters: tuple[Callable[..., Any], ...] = (
+        relative_time,
+        iso_utc,
+        first_line,
+        duration,
+        hours_until,
+        slot_time,
+        status_label,
+    )
     for function in filters:
         app.add_template_filter(function)
     for helper in (is_anonymous_phone, is_placeholder_email, is_open):

@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import exists, func, select, true, update
@@ -44,6 +45,7 @@ from ops_ui.engine.writes import LIVE_STATUSES, METADATA_KEY
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.health.metrics import desync_conditions
+from ops_ui.i18n import Sentence, in_english, say
 from ops_ui.models import (
     Appointment,
     AppointmentSource,
@@ -80,7 +82,13 @@ class Outcome(enum.Enum):
     ERROR = "error"
 
 
-_COUNTED = {outcome: outcome.value for outcome in Outcome} | {Outcome.ERROR: "errors"}
+_COUNTED = {
+    Outcome.CREATED: say("created"),
+    Outcome.LINKED_BOOKING: say("linked to an existing Cal.com booking"),
+    Outcome.LINKED_APPOINTMENT: say("linked to an existing appointment"),
+    Outcome.SKIPPED: say("skipped"),
+    Outcome.ERROR: say("errors"),
+}
 
 
 @dataclass(frozen=True)
@@ -144,18 +152,29 @@ class BackfillReport:
         """The calls a person must read about: skipped (why) and errors (the whole text)."""
         return [item for item in self.outcomes if item.outcome in (Outcome.SKIPPED, Outcome.ERROR)]
 
+    def summary(self) -> Sentence:
+        """What was (or would be) done, worded when shown."""
+        head = say("Confirmed calls without appointment: %(calls)s", calls=len(self.outcomes))
+        if self.dry_run:
+            head = say("%(head)s (dry run, nothing changed)", head=head)
+        counted = [
+            say("%(outcome)s %(count)s", outcome=_COUNTED[outcome], count=count)
+            for outcome, count in self.counts.items()
+        ]
+        parts = reduce(lambda left, right: say("%(left)s, %(right)s", left=left, right=right), counted)
+        if self.left:
+            return say(
+                "%(head)s — %(parts)s; %(left)s not reached, run it again.", head=head, parts=parts, left=self.left
+            )
+        return say("%(head)s — %(parts)s.", head=head, parts=parts)
+
     def sentence(self) -> str:
-        """One line for a toast or a log: what was (or would be) done."""
-        calls = len(self.outcomes)
-        head = f"{calls} confirmed {'call' if calls == 1 else 'calls'} without appointment"
-        head += " (dry run, nothing changed)" if self.dry_run else ""
-        parts = ", ".join(f"{_COUNTED[outcome]} {count}" for outcome, count in self.counts.items())
-        tail = f"; {self.left} not reached, run it again" if self.left else ""
-        return f"{head}: {parts}{tail}."
+        """One line for a toast, in the reader's language."""
+        return str(self.summary())
 
     def lines(self) -> list[str]:
-        """The report: the sentence, then one line per call that needs reading."""
-        lines = [self.sentence()]
+        """The report, in English (a command's output): the sentence, then one line per call that needs reading."""
+        lines = [in_english(self.summary())]
         for item in self.outcomes:
             where = f" -> appointment #{item.appointment_id}" if item.appointment_id else ""
             booking = f" (Cal.com booking {item.booking_uid})" if item.booking_uid else ""

@@ -13,6 +13,7 @@ from ops_ui.audit import audit_event, snapshot
 from ops_ui.engine.booking import record_failure
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.writes import WriteOutcome, Writer, mark_in_step
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "cancel"
@@ -28,14 +29,14 @@ TEXT_REQUIRED = frozenset({"other"})
 TOUCHED = ("status", "cancellation_reason", "sync_status", "calcom_booking_uid", "last_error_category", "next_retry_at")
 
 
-def reason_problems(reason_code: str | None, reason_text: str | None) -> dict[str, str]:
+def reason_problems(reason_code: str | None, reason_text: str | None) -> dict[str, Sentence]:
     """Form errors for a cancellation reason (empty when fine)."""
     if not reason_code:
-        return {"reason_code": "Choose why the appointment is cancelled."}
+        return {"reason_code": say("Choose why the appointment is cancelled.")}
     if reason_code not in REASONS:
-        return {"reason_code": f"Unknown reason {reason_code!r}."}
+        return {"reason_code": say("Unknown reason %(code)s.", code=repr(reason_code))}
     if reason_code in TEXT_REQUIRED and not (reason_text or "").strip():
-        return {"reason_text": "Describe the reason in a few words."}
+        return {"reason_text": say("Describe the reason in a few words.")}
     return {}
 
 
@@ -85,7 +86,7 @@ def cancel_loaded(
     """
     now = now or datetime.now(UTC)
     if appointment.status is AppointmentStatus.CANCELLED:
-        return ActionResult(False, ACTION, "The appointment is already cancelled.", appointment)
+        return ActionResult(False, ACTION, say("The appointment is already cancelled."), appointment)
 
     writer = Writer(claim(appointment, expected_version, actor), SyncOperation.CANCEL)
     row = writer.appointment
@@ -111,8 +112,12 @@ def cancel_loaded(
         return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)]
 
     fresh = writer.finish(apply)
-    where = f" and Cal.com booking {uid} cancelled" if uid else " (there was no Cal.com booking)"
-    message = with_settlement(f"Appointment cancelled{where}.", settlement)
+    done = (
+        say("Appointment cancelled and Cal.com booking %(uid)s cancelled.", uid=uid)
+        if uid
+        else say("Appointment cancelled (there was no Cal.com booking).")
+    )
+    message = with_settlement(done, settlement)
     return ActionResult(True, ACTION, message, fresh, booking_uid=uid)
 
 
@@ -134,7 +139,9 @@ def _cancelled_here_first(
         return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=note, at=now)]
 
     fresh = writer.finish(apply)
-    message = f"Appointment cancelled here; Cal.com booking {uid} is not cancelled yet: the sync engine does it."
+    message = say(
+        "Appointment cancelled here; Cal.com booking %(uid)s is not cancelled yet: the sync engine does it.", uid=uid
+    )
     return ActionResult(True, ACTION, message, fresh, category=failure.category, booking_uid=uid)
 
 

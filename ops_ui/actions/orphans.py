@@ -19,6 +19,7 @@ from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.writes import Writer, live_bookings_for
+from ops_ui.i18n import say
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User, utcnow
 
 ACTION = "cancel_orphan"
@@ -53,7 +54,9 @@ def cancel_orphan(appointment_id: int, expected_version: int, actor: User, uid: 
     """Cancel one orphan booking in Cal.com; the booking the appointment keeps is refused, nothing local changes."""
     appointment = load_for_action(appointment_id, expected_version, actor)
     if uid == _kept_uid(appointment):
-        return invalid_input(ACTION, appointment, {"uid": f"Booking {uid} is the one this appointment keeps."})
+        return invalid_input(
+            ACTION, appointment, {"uid": say("Booking %(uid)s is the one this appointment keeps.", uid=uid)}
+        )
     writer = Writer(claim(appointment, expected_version, actor), SyncOperation.CANCEL)
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
@@ -66,7 +69,9 @@ def cancel_orphan(appointment_id: int, expected_version: int, actor: User, uid: 
         return ActionResult(False, ACTION, failure_sentence(BookingFailure.from_error(error)), fresh)
     if uid not in orphans:
         fresh = writer.finish(lambda row: [])
-        return invalid_input(ACTION, fresh, {"uid": f"Booking {uid} is not a live orphan of this appointment."})
+        return invalid_input(
+            ACTION, fresh, {"uid": say("Booking %(uid)s is not a live orphan of this appointment.", uid=uid)}
+        )
 
     outcome = writer.cancel(uid, f"Orphan of appointment {row.id}: Sync Desk keeps booking {_kept_uid(row)}")
     if not outcome.done:
@@ -78,7 +83,9 @@ def cancel_orphan(appointment_id: int, expected_version: int, actor: User, uid: 
         return [audit_event(row, actor, ACTION, before=None, after=after, note=None, at=utcnow())]
 
     fresh = writer.finish(apply)
-    return ActionResult(True, ACTION, f"Orphan booking {uid} cancelled in Cal.com.", fresh, booking_uid=uid)
+    return ActionResult(
+        True, ACTION, say("Orphan booking %(uid)s cancelled in Cal.com.", uid=uid), fresh, booking_uid=uid
+    )
 
 
 def _kept_uid(appointment: Appointment) -> str | None:

@@ -66,7 +66,7 @@ class ActionResult:
     booking_uid: str | None = None
     warning: str | None = None
     detail: str | None = None
-    field_errors: Mapping[str, str] = field(default_factory=lambda: _NO_ERRORS)
+    field_errors: Mapping[str, Text] = field(default_factory=lambda: _NO_ERRORS)
 
 
 def store_refusal(
@@ -185,7 +185,7 @@ def _detail(outcome: WriteOutcome) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def invalid_input(action: str, appointment: Appointment, field_errors: Mapping[str, str]) -> ActionResult:
+def invalid_input(action: str, appointment: Appointment, field_errors: Mapping[str, Text]) -> ActionResult:
     """Input refused before anything was sent or saved."""
     return ActionResult(
         ok=False,

@@ -38,11 +38,12 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from ops_ui.engine.claims import NotAllowed
 from ops_ui.extensions import db
+from ops_ui.i18n import Sentence, in_english, say
 from ops_ui.models import Appointment, AuditEvent, EventTypeMapping, Role, Staff, User, utcnow
 
 APPOINTMENT_ACTION = "staff_merged"
 SUMMARY_ACTION = "staff_merge"
-REASONS = {"email": "same e-mail", "calcom": "same Cal.com user", "name": "same name"}
+REASONS = {"email": say("same e-mail"), "calcom": say("same Cal.com user"), "name": say("same name")}
 
 
 class StaffNotFound(LookupError):
@@ -69,7 +70,7 @@ class DuplicateGroup:
     """Active records of one company that are the same person, oldest first, and why they are taken as one."""
 
     records: list[StaffRecord]
-    reasons: list[str]
+    reasons: list[Sentence]
 
     @property
     def ids(self) -> list[int]:
@@ -99,14 +100,23 @@ class MergeOutcome:
         return not self.merged
 
     @property
-    def message(self) -> str:
+    def message(self) -> Sentence:
+        """For the admin, in their language; the audit note keeps it in English."""
         if self.nothing_to_merge:
-            return f"Nothing to merge: no other record of {self.kept.name} is left to move into #{self.kept.id}."
-        names = ", ".join(f"#{staff.id}" for staff in self.merged)
-        return (
-            f"Merged {names} into #{self.kept.id} {self.kept.name}: {len(self.moved_appointments)} appointment(s) "
-            f"and {len(self.moved_mappings)} event type(s) moved, {len(self.dropped_mappings)} duplicate event "
-            f"type(s) dropped; {names} inactive."
+            return say(
+                "Nothing to merge: no other record of %(name)s is left to move into #%(id)s.",
+                name=self.kept.name,
+                id=self.kept.id,
+            )
+        return say(
+            "Merged %(merged)s into #%(id)s %(name)s. Appointments moved: %(appointments)s, event types moved: "
+            "%(mappings)s, duplicate event types dropped: %(dropped)s; %(merged)s inactive now.",
+            merged=", ".join(f"#{staff.id}" for staff in self.merged),
+            id=self.kept.id,
+            name=self.kept.name,
+            appointments=len(self.moved_appointments),
+            mappings=len(self.moved_mappings),
+            dropped=len(self.dropped_mappings),
         )
 
 
@@ -123,7 +133,7 @@ def _keys(staff: Staff) -> Iterable[tuple[str, str]]:
         yield "name", normalised_name(staff.name)
 
 
-def _groups_of(staff: Sequence[Staff]) -> list[tuple[list[Staff], list[str]]]:
+def _groups_of(staff: Sequence[Staff]) -> list[tuple[list[Staff], list[Sentence]]]:
     """Records linked by a shared key, transitively (union–find over the keys), each with its shared reasons."""
     parent: dict[int, int] = {member.id: member.id for member in staff}
 
@@ -145,7 +155,7 @@ def _groups_of(staff: Sequence[Staff]) -> list[tuple[list[Staff], list[str]]]:
     return sorted(groups, key=lambda item: item[0][0].id)
 
 
-def _reasons(group: list[Staff]) -> list[str]:
+def _reasons(group: list[Staff]) -> list[Sentence]:
     """What the records of a group share: each kind of key held by more than one of them."""
     shared = Counter(key for member in group for key in _keys(member))
     kinds = {kind for (kind, _), number in shared.items() if number > 1}
@@ -195,9 +205,9 @@ def _load(actor: User, keep_id: int, merge_ids: Iterable[int]) -> tuple[Staff, l
     if any(other.company_id != kept.company_id for other in others):
         raise StaffNotFound(keep_id)
     if not others:
-        raise MergeRefused("Choose the record to keep and at least one other record of the same person.")
+        raise MergeRefused(say("Choose the record to keep and at least one other record of the same person."))
     if not kept.active:
-        raise MergeRefused(f"#{kept.id} is inactive; keep an active record.")
+        raise MergeRefused(say("#%(id)s is inactive; keep an active record.", id=kept.id))
     return kept, others
 
 
@@ -217,7 +227,13 @@ def _check_same_person(kept: Staff, others: list[Staff]) -> None:
         strangers = others
     if strangers:
         names = ", ".join(f"#{other.id} {other.name}" for other in strangers)
-        raise MergeRefused(f"{names}: not the same person as #{kept.id} (no shared e-mail, Cal.com user or name).")
+        raise MergeRefused(
+            say(
+                "%(names)s: not the same person as #%(id)s (no shared e-mail, Cal.com user or name).",
+                names=names,
+                id=kept.id,
+            )
+        )
 
 
 def _check_unclaimed(others: list[Staff], now: datetime) -> None:
@@ -229,8 +245,10 @@ def _check_unclaimed(others: list[Staff], now: datetime) -> None:
         )
     ).all()
     if held:
-        busy = ", ".join(f"#{ident} by {holder or 'the sync engine'}" for ident, holder in held)
-        raise MergeBusy(f"Being changed right now: {busy}. Nothing was merged; try again in a moment.")
+        busy = ", ".join(
+            str(say("#%(id)s by %(who)s", id=ident, who=holder or say("the sync engine"))) for ident, holder in held
+        )
+        raise MergeBusy(say("Being changed right now: %(busy)s. Nothing was merged; try again in a moment.", busy=busy))
 
 
 def _move_appointments(kept: Staff, others: list[Staff], actor: User, now: datetime) -> list[AuditEvent]:
@@ -255,7 +273,7 @@ def _move_appointments(kept: Staff, others: list[Staff], actor: User, now: datet
             ),
         )
         if moved.rowcount != 1:
-            raise MergeBusy(f"#{ident} changed while merging. Nothing was merged; try again in a moment.")
+            raise MergeBusy(say("#%(id)s changed while merging. Nothing was merged; try again in a moment.", id=ident))
         events.append(
             AuditEvent(
                 actor_id=actor.id,
@@ -310,7 +328,7 @@ def _summary(outcome: MergeOutcome, actor: User, now: datetime) -> AuditEvent:
             "moved_mappings": outcome.moved_mappings,
             "dropped_mappings": outcome.dropped_mappings,
         },
-        note=f"{actor.name}: {outcome.message}",
+        note=f"{actor.name}: {in_english(outcome.message)}",
         at=now,
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ops_ui.auth.audit_trail import record
 from ops_ui.extensions import db
+from ops_ui.i18n import say
 from ops_ui.models import Company, EventTypeMapping, Service, Staff, User
 
 Record = Company | Service | Staff
@@ -53,7 +54,7 @@ def save(admin: User, row: T, values: dict[str, Any]) -> T:
     if "company_id" in values:
         _check_company(admin, values["company_id"])
     elif isinstance(row, Company) and row.id is None and admin.company_id is not None:
-        raise RecordRefused("Only an admin of all companies can add a company.")
+        raise RecordRefused(say("Only an admin of all companies can add a company."))
     creating = row.id is None
     before = None if creating else _values(row, list(values))
     for name, value in values.items():
@@ -70,9 +71,9 @@ def save(admin: User, row: T, values: dict[str, Any]) -> T:
 
 def _check_company(admin: User, company_id: int | None) -> None:
     if company_id is None or db.session.get(Company, company_id) is None:
-        raise RecordRefused("Choose a company from the list.")
+        raise RecordRefused(say("Choose a company from the list."))
     if admin.company_id is not None and company_id != admin.company_id:
-        raise RecordRefused("You can only change records of your own company.")
+        raise RecordRefused(say("You can only change records of your own company."))
 
 
 def _flush_or_refuse() -> None:
@@ -80,7 +81,9 @@ def _flush_or_refuse() -> None:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        raise RecordRefused("Another record already has this value (a phone number or event type is unique).") from exc
+        raise RecordRefused(
+            say("Another record already has this value (a phone number or event type is unique).")
+        ) from exc
 
 
 def mappings_of(staff: Staff) -> Sequence[EventTypeMapping]:
@@ -92,7 +95,7 @@ def mappings_of(staff: Staff) -> Sequence[EventTypeMapping]:
 def map_event_type(admin: User, staff: Staff, service: Service, event_type_id: int) -> EventTypeMapping:
     """Which Cal.com event type books ``service`` with ``staff``; replaces an existing mapping of the pair."""
     if service.company_id != staff.company_id:
-        raise RecordRefused("The service belongs to another company than the staff member.")
+        raise RecordRefused(say("The service belongs to another company than the staff member."))
     mapping = db.session.scalars(
         select(EventTypeMapping).where(EventTypeMapping.staff_id == staff.id, EventTypeMapping.service_id == service.id)
     ).first()
@@ -119,4 +122,4 @@ def unmap_event_type(admin: User, staff: Staff, mapping_id: int) -> None:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise RecordRefused("This mapping is still in use.") from exc
+        raise RecordRefused(say("This mapping is still in use.")) from exc

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 
@@ -35,14 +37,30 @@ class Kind:
     form: type[FlaskForm]
     title: str
     singular: str
+    """The kind of one record, as a heading: "Company 3: Salon Nord"."""
+    add_heading: str
     fields: tuple[str, ...]
 
 
 KINDS = {
-    "companies": Kind(Company, CompanyForm, "Companies", "company", ("name", "time_zone", "phone_number")),
-    "services": Kind(Service, ServiceForm, "Services", "service", ("company_id", "name", "duration_minutes")),
+    "companies": Kind(
+        Company, CompanyForm, _l("Companies"), _l("Company"), _l("Add a company"), ("name", "time_zone", "phone_number")
+    ),
+    "services": Kind(
+        Service,
+        ServiceForm,
+        _l("Services"),
+        _l("Service"),
+        _l("Add a service"),
+        ("company_id", "name", "duration_minutes"),
+    ),
     "staff": Kind(
-        Staff, StaffForm, "Staff", "staff record", ("company_id", "name", "email", "calcom_user_id", "active")
+        Staff,
+        StaffForm,
+        _l("Staff"),
+        _l("Staff member"),
+        _l("Add a staff member"),
+        ("company_id", "name", "email", "calcom_user_id", "active"),
     ),
 }
 KIND_URL = "<any(companies, services, staff):kind>"
@@ -82,7 +100,7 @@ def add_record(kind: str) -> ResponseReturnValue:
         row = save(admin, spec.model(), _values(spec, form))
     except RecordRefused as refused:
         return _list_page(kind, admin, form, str(refused), 422)
-    flash(f"The {spec.singular} {row.name} was added.", "success")
+    flash(_("%(kind)s added: %(name)s.", kind=spec.singular, name=row.name), "success")
     return redirect(url_for("admin.edit_record", kind=kind, ident=row.id), code=303)
 
 
@@ -121,7 +139,7 @@ def edit_record(kind: str, ident: int) -> ResponseReturnValue:
         save(admin, row, _values(spec, form))
     except RecordRefused as refused:
         return _edit_page(kind, _record_or_404(spec, admin, ident), form, str(refused), 422)
-    flash("Saved.", "success")
+    flash(_("Saved."), "success")
     return redirect(url_for("admin.edit_record", kind=kind, ident=ident), code=303)
 
 
@@ -131,13 +149,15 @@ def map_staff_event_type(ident: int) -> ResponseReturnValue:
     staff = _record_or_404(KINDS["staff"], admin, ident)
     form = _mapping_form(staff)
     if not form.validate() or form.service_id.data is None or form.calcom_event_type_id.data is None:
-        return _edit_page("staff", staff, _form(KINDS["staff"], admin, obj=staff), "Choose a service and an id.", 422)
+        return _edit_page(
+            "staff", staff, _form(KINDS["staff"], admin, obj=staff), _("Choose a service and an id."), 422
+        )
     service = _record_or_404(KINDS["services"], admin, form.service_id.data)
     try:
         map_event_type(admin, staff, service, form.calcom_event_type_id.data)
     except RecordRefused as refused:
         return _edit_page("staff", staff, _form(KINDS["staff"], admin, obj=staff), str(refused), 422)
-    flash("Event type saved.", "success")
+    flash(_("Event type saved."), "success")
     return redirect(url_for("admin.edit_record", kind="staff", ident=ident), code=303)
 
 
@@ -153,5 +173,5 @@ def unmap_staff_event_type(ident: int, mapping_id: int) -> ResponseReturnValue:
         abort(404)
     except RecordRefused as refused:
         return _edit_page("staff", staff, _form(KINDS["staff"], admin, obj=staff), str(refused), 422)
-    flash("Event type removed.", "success")
+    flash(_("Event type removed."), "success")
     return redirect(url_for("admin.edit_record", kind="staff", ident=ident), code=303)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
@@ -17,7 +18,11 @@ from ops_ui.bounded_ids import MAX_ID
 from ops_ui.models import Role
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
+ROLE_CHOICES = [
+    SelectChoice(Role.AGENT.value, _l("Agent")),
+    SelectChoice(Role.MANAGER.value, _l("Manager")),
+    SelectChoice(Role.ADMIN.value, _l("Administrator")),
+]
 ALL_COMPANIES = ""
 
 
@@ -31,8 +36,8 @@ def optional_id(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_ID else -1
 
 
-def company_field(label: str = "Company", *, allow_all: bool) -> SelectField:
-    validators = [] if allow_all else [InputRequired("Choose a company.")]
+def company_field(label: str, *, allow_all: bool) -> SelectField:
+    validators = [] if allow_all else [InputRequired(_l("Choose a company."))]
     return SelectField(label, coerce=optional_id, validators=validators)
 
 
@@ -41,8 +46,8 @@ def id_field(label: str, message: str) -> IntegerField:
 
 
 class UserForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired("Choose a role.")])
-    company_id = company_field("Company (none: all companies)", allow_all=True)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired(_l("Choose a role."))])
+    company_id = company_field(_l("Company (none: all companies)"), allow_all=True)
 
     @property
     def chosen_role(self) -> Role:
@@ -50,12 +55,14 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter an e-mail address."), Length(max=320), single_line])
-    name = StringField("Name", validators=[Optional(), Length(max=200), single_line])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=320), single_line]
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200), single_line])
 
 
 class EditUserForm(UserForm):
-    active = BooleanField("Active (may sign in)")
+    active = BooleanField(_l("Active (may sign in)"))
 
 
 def _zone(form: FlaskForm, field: StringField) -> None:
@@ -64,46 +71,52 @@ def _zone(form: FlaskForm, field: StringField) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         ok = False
     if not ok:
-        raise ValidationError("Use a time zone like Europe/Berlin.")
+        raise ValidationError(_l("Use a time zone like Europe/Berlin."))
 
 
 def _phone(form: FlaskForm, field: StringField) -> None:
     if field.data and not E164.fullmatch(field.data):
-        raise ValidationError("Use the international format, like +493012345678.")
+        raise ValidationError(_l("Use the international format, like +493012345678."))
 
 
 class CompanyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200), single_line])
-    time_zone = StringField("Time zone", default="Europe/Berlin", validators=[Length(max=64), single_line, _zone])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200), single_line])
+    time_zone = StringField(_l("Time zone"), default="Europe/Berlin", validators=[Length(max=64), single_line, _zone])
     phone_number = StringField(
-        "Phone number the phone agent answers",
+        _l("Phone number the phone agent answers"),
         validators=[Optional(), Length(max=32), single_line, _phone],
         filters=[lambda value: (value or "").replace(" ", "") or None],
     )
 
 
 class ServiceForm(FlaskForm):
-    company_id = company_field(allow_all=False)
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200), single_line])
+    company_id = company_field(_l("Company"), allow_all=False)
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200), single_line])
     duration_minutes = IntegerField(
-        "Duration (minutes)",
-        validators=[InputRequired("Enter the duration."), NumberRange(min=5, max=24 * 60, message="5 to 1440.")],
+        _l("Duration (minutes)"),
+        validators=[
+            InputRequired(_l("Enter the duration.")),
+            NumberRange(min=5, max=24 * 60, message=_l("5 to 1440.")),
+        ],
     )
 
 
 class StaffForm(FlaskForm):
-    company_id = company_field(allow_all=False)
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200), single_line])
-    email = EmailField("E-mail", validators=[Optional(), Length(max=320), single_line], filters=[lambda v: v or None])
-    calcom_user_id = IntegerField(
-        "Cal.com user id", validators=[Optional(), NumberRange(min=1, max=MAX_ID, message="Not a Cal.com user id.")]
+    company_id = company_field(_l("Company"), allow_all=False)
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200), single_line])
+    email = EmailField(
+        _l("E-mail"), validators=[Optional(), Length(max=320), single_line], filters=[lambda v: v or None]
     )
-    active = BooleanField("Active", default=True)
+    calcom_user_id = IntegerField(
+        _l("Cal.com user id"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_l("Not a Cal.com user id."))],
+    )
+    active = BooleanField(_l("Active"), default=True)
 
 
 class MappingForm(FlaskForm):
-    service_id = SelectField("Service", coerce=optional_id, validators=[InputRequired("Choose a service.")])
-    calcom_event_type_id = id_field("Cal.com event type id", "Enter the event type's id from Cal.com.")
+    service_id = SelectField(_l("Service"), coerce=optional_id, validators=[InputRequired(_l("Choose a service."))])
+    calcom_event_type_id = id_field(_l("Cal.com event type id"), _l("Enter the event type's id from Cal.com."))
 
 
 class RemoveForm(FlaskForm):

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 from ops_ui.extensions import db
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, AuditEvent, LoginEvent, User
 from ops_ui.review.filters import CONTROL, is_id
 
@@ -24,18 +25,18 @@ class LogFilters:
     action: str = ""
     date_from: date | None = None
     date_to: date | None = None
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Sentence] = field(default_factory=dict)
 
 
-def _text(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> str:
+def _text(args: MultiDict[str, str], name: str, errors: dict[str, Sentence]) -> str:
     value = (args.get(name) or "").strip()
     if CONTROL.search(value) or len(value) > TEXT_MAX:
-        errors[name] = f"Use at most {TEXT_MAX} plain characters."
+        errors[name] = say("Use at most %(count)s plain characters.", count=TEXT_MAX)
         return ""
     return value
 
 
-def _day(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> date | None:
+def _day(args: MultiDict[str, str], name: str, errors: dict[str, Sentence]) -> date | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -44,18 +45,20 @@ def _day(args: MultiDict[str, str], name: str, errors: dict[str, str]) -> date |
     except ValueError:
         day = None
     if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-        errors[name] = f"Use a date like 2026-11-24, between {FIRST_YEAR} and {LAST_YEAR}."
+        errors[name] = say(
+            "Use a date like 2026-11-24, between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR
+        )
         return None
     return day
 
 
 def parse_log_filters(args: MultiDict[str, str]) -> LogFilters:
     """Who (``actor``), what (``action``: its beginning, like ``user.`` or ``reschedule``), when (``from``/``to``)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Sentence] = {}
     raw_actor = (args.get("actor") or "").strip()
     actor_id = int(raw_actor) if is_id(raw_actor) else None
     if raw_actor and actor_id is None:
-        errors["actor"] = "Choose a person from the list."
+        errors["actor"] = say("Choose a person from the list.")
     return LogFilters(
         actor_id=actor_id,
         action=_text(args, "action", errors),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from ops_ui.admin import bp
 from ops_ui.admin.records import actors, audit_events, login_events, parse_log_filters
@@ -23,6 +24,8 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/logins")
 def logins() -> ResponseReturnValue:
     email = (request.args.get("email") or "").strip()
-    error = "Use at most 320 plain characters." if CONTROL.search(email) or len(email) > 320 else None
+    error = (
+        _("Use at most %(count)s plain characters.", count=320) if CONTROL.search(email) or len(email) > 320 else None
+    )
     events = [] if error else login_events(signed_in_user(), email)
     return render_template("admin/logins.html", events=events, email=email, error=error), 422 if error else 200

@@ -13,6 +13,7 @@ from ops_ui.auth.audit_trail import record
 from ops_ui.auth.reset import new_reset_token
 from ops_ui.auth.service import UnknownCompanyError, UserError, create_user
 from ops_ui.extensions import db
+from ops_ui.i18n import say
 from ops_ui.models import Company, Role, User
 
 
@@ -41,9 +42,9 @@ def get_user(admin: User, user_id: int) -> User:
 
 def _check_company(admin: User, company_id: int | None) -> None:
     if admin.company_id is not None and company_id != admin.company_id:
-        raise UnknownCompanyError("You can only give accounts your own company.")
+        raise UnknownCompanyError(say("You can only give accounts your own company."))
     if company_id is not None and db.session.get(Company, company_id) is None:
-        raise UnknownCompanyError(f"There is no company with id {company_id}.")
+        raise UnknownCompanyError(say("There is no company with id %(id)s.", id=company_id))
 
 
 def add_user(admin: User, email: str, name: str, role: Role, company_id: int | None) -> tuple[User, str]:
@@ -64,7 +65,7 @@ def change_user(admin: User, user: User, *, role: Role, company_id: int | None, 
     """Apply the form's role, company and active flag; True when anything changed. Less rights: sessions end."""
     _check_company(admin, company_id)
     if user.id == admin.id and (role != Role.ADMIN or not active):
-        raise UserError("You cannot take the admin role from your own account or deactivate it.")
+        raise UserError(say("You cannot take the admin role from your own account or deactivate it."))
     before = _state(user)
     user.role, user.company_id, user.active = role, company_id, active
     after = _state(user)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 
 from ops_ui.admin import bp
@@ -31,7 +32,7 @@ def _admins_only() -> None:
 
 
 def company_choices(admin: User, *, allow_all: bool) -> list[SelectChoice]:
-    choices = [SelectChoice(ALL_COMPANIES, "All companies")] if allow_all else []
+    choices = [SelectChoice(ALL_COMPANIES, _("All companies"))] if allow_all else []
     return choices + [SelectChoice(company.id, company.name) for company in visible(admin, Company)]
 
 
@@ -99,7 +100,8 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             except UserError as refused:
                 error = str(refused)
             else:
-                flash(f"{user.email}: saved." if changed else "Nothing changed.", "success" if changed else "info")
+                message = _("%(email)s: saved.", email=user.email) if changed else _("Nothing changed.")
+                flash(message, "success" if changed else "info")
                 return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
         status = 422
     else:

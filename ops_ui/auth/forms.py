@@ -20,13 +20,13 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def plain_text(form: FlaskForm, field: Field) -> None:
     """Text that reaches the database may hold no control characters; refused as a field error, never a 500."""
     if isinstance(field.data, str) and CONTROL.search(field.data):
-        raise ValidationError("Remove the invisible control characters from this text.")
+        raise ValidationError(_l("Remove the invisible control characters from this text."))
 
 
 def single_line(form: FlaskForm, field: Field) -> None:
     """Names, e-mails and numbers are one line: no control characters at all."""
     if isinstance(field.data, str) and re.search(r"[\x00-\x1f\x7f]", field.data):
-        raise ValidationError("Remove the invisible control characters from this text.")
+        raise ValidationError(_l("Remove the invisible control characters from this text."))
 
 
 class LoginForm(FlaskForm):
@@ -43,13 +43,13 @@ class SetPasswordForm(FlaskForm):
     """The owner of a reset link chooses a new password."""
 
     password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[EqualTo("password", "The two passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", _l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -58,7 +58,7 @@ class ChangePasswordForm(SetPasswordForm):
     """A signed-in user replaces their own password; the current one proves it is them at the keyboard."""
 
     current = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[DataRequired(), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )

@@ -13,6 +13,7 @@ from ops_ui.auth import clock
 from ops_ui.auth.audit_trail import record
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH, WeakPasswordError
 from ops_ui.extensions import db
+from ops_ui.i18n import say
 from ops_ui.models import User
 
 RESET_LINK_HOURS = 24
@@ -45,7 +46,7 @@ def set_password_with_link(user: User, password: str, action: str = "user.passwo
     """The owner chooses a password (through the link, or on the account page); the link is used up and every
     session of the account ends, on every device."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(say("The password must have at least %(count)s characters.", count=MIN_PASSWORD_LENGTH))
     user.password_hash = generate_password_hash(password)
     user.reset_token_hash = None
     user.reset_expires_at = None

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ops_ui.extensions import db
+from ops_ui.i18n import say
 from ops_ui.models import Company, Role, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -58,14 +59,14 @@ def create_user(
     try:
         address = validate_email(email.strip(), check_deliverability=False, test_environment=True).normalized
     except EmailNotValidError as exc:
-        raise InvalidEmailError(f"Not a usable e-mail address: {exc}") from exc
+        raise InvalidEmailError(say("Not a usable e-mail address: %(reason)s", reason=exc)) from exc
     address = normalise_email(address)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(say("The password must have at least %(count)s characters.", count=MIN_PASSWORD_LENGTH))
     if company_id is not None and db.session.get(Company, company_id) is None:
-        raise UnknownCompanyError(f"There is no company with id {company_id}.")
+        raise UnknownCompanyError(say("There is no company with id %(id)s.", id=company_id))
     if find_user_by_email(address) is not None:
-        raise DuplicateUserError(f"A user with the e-mail {address} already exists.")
+        raise DuplicateUserError(say("A user with the e-mail %(email)s already exists.", email=address))
 
     user = User(
         email=address,

@@ -35,7 +35,7 @@ from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.writes import Writer, mark_in_step, mark_synced
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
-from ops_ui.i18n import in_english
+from ops_ui.i18n import Sentence, in_english, say
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
@@ -57,6 +57,7 @@ from ops_ui.reconcile.compare import (
     metadata_appointment_id,
     resolve,
 )
+from ops_ui.status_labels import status_word
 from ops_ui.webhooks.lookups import staff_for_organizer
 
 ACTION = "reconcile"
@@ -94,12 +95,16 @@ def repair(mismatch_id: int, actor: User) -> RepairResult:
     if mismatch is None or (actor.company_id is not None and mismatch.run.company_id != actor.company_id):
         raise MismatchNotFound(mismatch_id)
     if mismatch.repaired_at is not None:
-        by = mismatch.repaired_by.name if mismatch.repaired_by else "someone"
+        by = mismatch.repaired_by.name if mismatch.repaired_by else say("someone")
         when = local_time(mismatch.repaired_at, mismatch.run.company.time_zone)
-        return RepairResult(True, f"Already repaired by {by} ({when}): nothing more to do.", mismatch)
+        return RepairResult(
+            True, say("Already repaired by %(who)s (%(when)s): nothing more to do.", who=by, when=when), mismatch
+        )
     step = REPAIRS.get(mismatch.repair or "")
     if step is None or mismatch.appointment_id is None:
-        return RepairResult(False, "This mismatch is repaired elsewhere (the backfill of the desync page).", mismatch)
+        return RepairResult(
+            False, say("This mismatch is repaired elsewhere (the backfill of the desync page)."), mismatch
+        )
     outcome = step(mismatch, actor)
     if outcome.closes:
         mismatch = db.session.get(Mismatch, mismatch_id, populate_existing=True) or mismatch
@@ -136,10 +141,11 @@ def _under_claim(mismatch: Mismatch, actor: User, step: Callable[[Writer], Outco
         raise
 
 
-def _unchanged(writer: Writer, note: str, *, closes: bool = True) -> Outcome:
+def _unchanged(writer: Writer, note: Sentence, *, closes: bool = True) -> Outcome:
     """End the claim without a change; ``closes``: the appointment agrees with Cal.com already."""
     writer.finish(lambda row: [])
-    return Outcome(closes, closes, note if closes else f"{note} Nothing was changed; run the reconciliation again.")
+    again = say("%(note)s Nothing was changed; run the reconciliation again.", note=note)
+    return Outcome(closes, closes, note if closes else again)
 
 
 def _current(writer: Writer, uid: str) -> Booking | None:
@@ -154,10 +160,10 @@ def _current(writer: Writer, uid: str) -> Booking | None:
     return resolve(uid, {}, fetch).booking
 
 
-def _closed(row: Appointment) -> str | None:
+def _closed(row: Appointment) -> Sentence | None:
     if row.status is AppointmentStatus.SCHEDULED:
         return None
-    return f"Appointment {row.id} is {row.status.value} now."
+    return say("Appointment %(id)s is %(status)s now.", id=row.id, status=status_word(row.status))
 
 
 def _staff_of(row: Appointment, booking: Booking) -> int | None:
@@ -190,12 +196,13 @@ def _accept_cancellation(mismatch: Mismatch, actor: User) -> Outcome:
         row = writer.appointment
         closed = _closed(row)
         if closed or row.calcom_booking_uid is None:
-            return _unchanged(writer, closed or f"Appointment {row.id} keeps no Cal.com booking now.")
+            return _unchanged(writer, closed or say("Appointment %(id)s keeps no Cal.com booking now.", id=row.id))
         booking = _current(writer, row.calcom_booking_uid)
         if booking is None:
-            return _unchanged(writer, f"Cal.com does not know booking {row.calcom_booking_uid} now.", closes=False)
+            gone = say("Cal.com does not know booking %(uid)s now.", uid=row.calcom_booking_uid)
+            return _unchanged(writer, gone, closes=False)
         if is_live(booking):
-            return _unchanged(writer, f"Cal.com keeps booking {booking.uid} live: nothing to cancel.")
+            return _unchanged(writer, say("Cal.com keeps booking %(uid)s live: nothing to cancel.", uid=booking.uid))
         reason = cancellation_text(booking).replace(f"cancelled booking {booking.uid}", "cancelled in Cal.com", 1)
 
         def apply(row: Appointment) -> list[AuditEvent]:
@@ -208,7 +215,8 @@ def _accept_cancellation(mismatch: Mismatch, actor: User) -> Outcome:
                                 after=snapshot(row, *FIELDS), note=note, at=utcnow())]  # fmt: skip
 
         writer.finish(apply)
-        return Outcome(True, True, f"Appointment {row.id} cancelled here, as in Cal.com ({reason}).", changed=True)
+        done = say("Appointment %(id)s cancelled here, as in Cal.com (%(reason)s).", id=row.id, reason=reason)
+        return Outcome(True, True, done, changed=True)
 
     return _under_claim(mismatch, actor, step)
 
@@ -222,16 +230,15 @@ def _rebook(mismatch: Mismatch, actor: User) -> Outcome:
         dead = row.calcom_booking_uid
         if dead is not None and (booking := _current(writer, dead)) is not None:
             if is_live(booking):
-                return _unchanged(writer, f"Cal.com knows booking {booking.uid}: nothing to re-book.")
-            return _unchanged(writer, f"Cal.com has booking {booking.uid}, cancelled.", closes=False)
+                return _unchanged(writer, say("Cal.com knows booking %(uid)s: nothing to re-book.", uid=booking.uid))
+            return _unchanged(writer, say("Cal.com has booking %(uid)s, cancelled.", uid=booking.uid), closes=False)
         live = writer.live_bookings()
         if live:
             found = live[-1]
             note = f"Reconciliation: Cal.com does not know {dead}, but keeps {found.uid} for this appointment."
             writer.finish(lambda row: _take_booking(row, found, actor, "reconcile_adopt", note))
-            return Outcome(
-                True, True, f"Cal.com keeps booking {found.uid} for it: adopted, nothing booked again.", True
-            )
+            adopted = say("Cal.com keeps booking %(uid)s for it: adopted, nothing booked again.", uid=found.uid)
+            return Outcome(True, True, adopted, True)
 
         def apply(row: Appointment) -> list[AuditEvent]:
             before = snapshot(row, *FIELDS)
@@ -245,9 +252,12 @@ def _rebook(mismatch: Mismatch, actor: User) -> Outcome:
         fresh = writer.finish(apply)
         result = sync_appointment(fresh, actor=actor)
         if result.synced:
-            return Outcome(True, True, f"Booked anew in Cal.com: booking {result.booking_uid}.", True)
-        note = f"Put back to be booked anew, but booking it now failed: {result.message} It is on the review board."
-        return Outcome(True, True, note, True, detail=result.failure.detail if result.failure else None)
+            return Outcome(True, True, say("Booked anew in Cal.com: booking %(uid)s.", uid=result.booking_uid), True)
+        failed = say(
+            "Put back to be booked anew, but booking it now failed: %(reason)s It is on the review board.",
+            reason=result.message,
+        )
+        return Outcome(True, True, failed, True, detail=result.failure.detail if result.failure else None)
 
     return _under_claim(mismatch, actor, step)
 
@@ -257,20 +267,26 @@ def _accept_calcom(mismatch: Mismatch, actor: User) -> Outcome:
         row = writer.appointment
         closed = _closed(row)
         if closed or row.calcom_booking_uid is None:
-            return _unchanged(writer, closed or f"Appointment {row.id} keeps no Cal.com booking now.", closes=False)
+            none = closed or say("Appointment %(id)s keeps no Cal.com booking now.", id=row.id)
+            return _unchanged(writer, none, closes=False)
         booking = _current(writer, row.calcom_booking_uid)
         if booking is None or not is_live(booking):
-            return _unchanged(writer, f"Cal.com keeps no live booking for {row.calcom_booking_uid} now.", closes=False)
+            gone = say("Cal.com keeps no live booking for %(uid)s now.", uid=row.calcom_booking_uid)
+            return _unchanged(writer, gone, closes=False)
         same = (booking.uid, booking.start, booking.end, _staff_of(row, booking)) == (
             row.calcom_booking_uid, row.starts_at, row.ends_at, row.staff_id,
         )  # fmt: skip
         if same:
-            return _unchanged(writer, f"Appointment {row.id} agrees with Cal.com's booking {booking.uid} already.")
+            agrees = say(
+                "Appointment %(id)s agrees with Cal.com's booking %(uid)s already.", id=row.id, uid=booking.uid
+            )
+            return _unchanged(writer, agrees)
         note = f"Reconciliation: accepted Cal.com's booking {booking.uid} ({booking.start.isoformat()})."
         fresh = writer.finish(lambda row: _take_booking(row, booking, actor, "reconcile_accept_calcom", note))
         zone = fresh.company.time_zone
-        who = fresh.staff.name if fresh.staff else "no staff"
-        return Outcome(True, True, f"Now as in Cal.com: {local_time(fresh.starts_at, zone)} with {who}.", True)
+        who = fresh.staff.name if fresh.staff else say("no staff")
+        now_as = say("Now as in Cal.com: %(time)s with %(who)s.", time=local_time(fresh.starts_at, zone), who=who)
+        return Outcome(True, True, now_as, True)
 
     return _under_claim(mismatch, actor, step)
 
@@ -282,23 +298,28 @@ def _adopt_orphan(mismatch: Mismatch, actor: User) -> Outcome:
         row = writer.appointment
         closed = _closed(row)
         if closed:
-            return _unchanged(writer, f"{closed} Its booking {uid} must be cancelled instead.", closes=False)
+            instead = say("%(closed)s Its booking %(uid)s must be cancelled instead.", closed=closed, uid=uid)
+            return _unchanged(writer, instead, closes=False)
         if row.calcom_booking_uid == uid:
-            return _unchanged(writer, f"Appointment {row.id} keeps booking {uid} already.")
+            return _unchanged(writer, say("Appointment %(id)s keeps booking %(uid)s already.", id=row.id, uid=uid))
         try:
             booking: Booking | None = writer.client.get_booking(uid)
         except NotFoundError:
             booking = None
         if booking is None or not is_live(booking) or metadata_appointment_id(booking) != row.id:
-            return _unchanged(
-                writer, f"Booking {uid} is no live booking of appointment {row.id} now: nothing to adopt."
+            gone = say(
+                "Booking %(uid)s is no live booking of appointment %(id)s now: nothing to adopt.", uid=uid, id=row.id
             )
+            return _unchanged(writer, gone)
         held = _current(writer, row.calcom_booking_uid) if row.calcom_booking_uid else None
         if held is not None and is_live(held):
-            return _unchanged(writer, f"Appointment {row.id} keeps live booking {held.uid} now.", closes=False)
+            keeps = say("Appointment %(id)s keeps live booking %(uid)s now.", id=row.id, uid=held.uid)
+            return _unchanged(writer, keeps, closes=False)
         note = f"Reconciliation: adopted booking {uid}, which carries this appointment's id."
         writer.finish(lambda row: _take_booking(row, booking, actor, "reconcile_adopt", note))
-        return Outcome(True, True, f"Booking {uid} adopted: appointment {row.id} keeps it now.", True)
+        return Outcome(
+            True, True, say("Booking %(uid)s adopted: appointment %(id)s keeps it now.", uid=uid, id=row.id), True
+        )
 
     return _under_claim(mismatch, actor, step)
 
@@ -311,7 +332,7 @@ def _cancel_orphan(mismatch: Mismatch, actor: User) -> Outcome:
     if result.ok:
         return Outcome(True, True, result.message, True)
     if "uid" in result.field_errors:
-        return Outcome(True, True, f"Nothing to do: {result.field_errors['uid']}")
+        return Outcome(True, True, say("Nothing to do: %(reason)s", reason=result.field_errors["uid"]))
     return Outcome(False, False, result.message, detail=result.detail)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.results import NOT_STORED
@@ -70,7 +71,7 @@ def run_now() -> ResponseReturnValue:
         run = request_run(company.id, user)
         if run.started_at is None:
             reconcile_run_job(run.id)
-    flash("Reconciliation requested: the job worker runs it now; this page shows it when it is done.", "info")
+    flash(_("Reconciliation requested: the job worker runs it now; this page shows it when it is done."), "info")
     return redirect(url_for("reconcile.index"), code=303)
 
 
@@ -93,7 +94,7 @@ def repair_mismatch(mismatch_id: int) -> ResponseReturnValue:
         result = repair(mismatch_id, user)
     except (BeingChanged, StaleAppointment, ClaimLost) as busy:
         sentence = busy.sentence if isinstance(busy, BeingChanged) else str(busy)
-        abort(409, f"{sentence} — nothing was repaired; try again in a moment.")
+        abort(409, _("%(reason)s — nothing was repaired; try again in a moment.", reason=sentence))
     except OutcomeNotStored:
         return _answer(mismatch_id, ("error", str(NOT_STORED)), changed=True)
     except (MismatchNotFound, AppointmentNotFound):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -12,8 +13,8 @@ MAX_INTEGER = 2**31 - 1
 class MergeForm(FlaskForm):
     keep = IntegerField(
         validators=[
-            InputRequired("Choose the record to keep."),
-            NumberRange(min=1, max=MAX_INTEGER, message="Choose the record to keep."),
+            InputRequired(_l("Choose the record to keep.")),
+            NumberRange(min=1, max=MAX_INTEGER, message=_l("Choose the record to keep.")),
         ]
     )
     merge = FieldList(IntegerField(validators=[NumberRange(min=1, max=MAX_INTEGER)]), min_entries=0)

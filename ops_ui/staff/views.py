@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 
 from ops_ui.actions.staff_merge import MergeBusy, MergeRefused, StaffNotFound, duplicate_groups, merge_staff
 from ops_ui.auth.permissions import require_role, signed_in_user
@@ -47,7 +48,7 @@ def merge() -> ResponseReturnValue:
         return _render(("error", str(refused)), 422)
     except MergeBusy as busy:
         return _render(("error", str(busy)), 409)
-    toast = ("info" if outcome.nothing_to_merge else "success", outcome.message)
+    toast = ("info" if outcome.nothing_to_merge else "success", str(outcome.message))
     if not is_htmx_request():
         flash(toast[1], toast[0])
         return redirect(url_for("staff.duplicates"), code=303)
@@ -56,8 +57,8 @@ def merge() -> ResponseReturnValue:
 
 def _flat(messages: Any) -> list[str]:
     """Field errors, including those of the ``merge`` list (a list of lists)."""
-    if isinstance(messages, str):
-        return [messages]
+    if isinstance(messages, str | LazyString):
+        return [str(messages)]
     return [message for item in messages for message in _flat(item)]
 
 

@@ -27,10 +27,12 @@ from ops_ui.models import (
     BulkRunState,
     Call,
     Company,
+    DeliveryOutcome,
     ReconciliationRun,
     Role,
     SyncStatus,
     User,
+    WebhookDelivery,
 )
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
 from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
@@ -333,3 +335,108 @@ def test_cal_coms_refusal_is_worded_per_reader_with_cal_coms_text_verbatim_and_e
         assert in_english(sentence) == "Cal.com refused: <b>Host busy</b>"  # what is stored stays English
         page = app.jinja_env.from_string("{{ message }}").render(message=sentence)
         assert page == "Cal.com hat abgelehnt: &lt;b&gt;Host busy&lt;/b&gt;"
+
+
+def test_the_users_page_speaks_german_with_roles_and_states_in_german(app: Flask, client: FlaskClient) -> None:
+    _signed_in(client, Role.ADMIN, "de")
+
+    page = _page(client, "/admin/users")
+
+    assert "<h1>Benutzer</h1>" in page and "Benutzer anlegen" in page
+    assert "<td>Administrator</td>" in page and "<td>aktiv</td>" in page  # the role and state words, in German
+    assert '<option value="agent">Agent</option>' in page and "Rolle" in page
+    assert "Add a user" not in page and "<td>admin</td>" not in page
+
+    _choose(client, "en")
+    english = _page(client, "/admin/users")
+    assert "<h1>Users</h1>" in english and "<td>admin</td>" in english and "<td>active</td>" in english
+
+
+def test_a_refused_admin_form_answers_in_german(app: Flask, client: FlaskClient) -> None:
+    _signed_in(client, Role.ADMIN, "de")
+    token = csrf_token(client, "/admin/users")
+
+    response = client.post("/admin/users", data={"email": "", "role": "agent", "csrf_token": token})
+
+    assert response.status_code == 422
+    assert "Geben Sie eine E-Mail-Adresse ein." in response.get_data(as_text=True)
+
+
+def test_the_deliveries_page_speaks_german_with_outcomes_in_german(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.ADMIN, "de")
+    db.session.add(
+        WebhookDelivery(
+            trigger="BOOKING_CANCELLED",
+            booking_uid="uid-1",
+            raw_body="{}",
+            signature_valid=True,
+            outcome=DeliveryOutcome.ALREADY_IN_STEP,
+            note="The appointment is cancelled already.",
+            replay_key="k1",
+            company_id=company.id,
+        )
+    )
+    db.session.commit()
+
+    page = _page(client, "/webhooks/deliveries")
+
+    assert "<h1>Cal.com-Webhooks</h1>" in page and "Zustellungen" in page and "Externe Buchungen" in page
+    assert ">stimmte schon überein</span>" in page
+    assert "The appointment is cancelled already." in page  # the stored note stays as stored
+    assert "already in step" not in page
+
+    _choose(client, "en")
+    assert ">already in step</span>" in _page(client, "/webhooks/deliveries")
+
+
+def test_the_staff_duplicates_page_speaks_german(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.ADMIN, "de")
+    make_staff(company, "Fabian Spitzer")
+    make_staff(company, "Fabian  Spitzer")
+
+    page = _page(client, "/staff/duplicates")
+
+    assert "<h1>Mitarbeitereinträge derselben Person</h1>" in page
+    assert "(gleicher Name)" in page and "In den behaltenen Eintrag zusammenführen" in page
+    assert "same name" not in page and "Merge into the kept record" not in page
+
+    _choose(client, "en")
+    english = _page(client, "/staff/duplicates")
+    assert "(same name)" in english and "Merge into the kept record" in english
+
+
+def test_the_not_found_page_speaks_german(app: Flask, client: FlaskClient) -> None:
+    _signed_in(client, Role.AGENT, "de")
+
+    response = client.get("/review/999999999")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Nicht gefunden" in page and "Hier gibt es nichts, oder Sie dürfen es nicht sehen." in page
+    assert "Zurück zur Prüfliste" in page and "Not found" not in page
+
+    _choose(client, "en")
+    english = client.get("/review/999999999").get_data(as_text=True)
+    assert "Not found" in english and "There is nothing here, or you cannot see it." in english
+
+
+def test_a_cancel_answers_the_agent_in_german_and_stores_its_reason_as_a_code(app: Flask, client: FlaskClient) -> None:
+    _, company = _signed_in(client, Role.AGENT, "de")
+    customer, service, staff = make_customer(company), make_service(company), make_staff(company)
+    first = make_appointment(customer, service, staff, starts_at=WEDNESDAY_10_BERLIN)
+    second = make_appointment(customer, service, staff, starts_at=WEDNESDAY_10_BERLIN + timedelta(days=1))
+
+    def cancel(appointment: Appointment) -> str:
+        token = csrf_token(client, f"/review/{appointment.id}")
+        response = client.post(
+            f"/review/{appointment.id}/cancel",
+            data={"version": appointment.version, "reason_code": "customer_request", "csrf_token": token},
+            headers=HTMX_HEADERS,
+        )
+        return response.get_data(as_text=True)
+
+    assert "Termin abgesagt (es gab keine Cal.com-Buchung)." in cancel(first)
+    _choose(client, "en")
+    assert "Appointment cancelled (there was no Cal.com booking)." in cancel(second)
+    db.session.expire_all()
+    assert db.session.get(Appointment, first.id).cancellation_reason == "customer_request"  # type: ignore[union-attr]
