@@ -14,7 +14,8 @@ from tests.e2e.pages.review import ReviewBoard
 MEASURE = """() => {
   const view = {width: window.innerWidth, height: window.innerHeight};
   const rows = [...document.querySelectorAll("tbody.appt > tr:first-child")].map(row => row.getBoundingClientRect());
-  const whole = rows.filter(box => box.top >= 0 && box.bottom <= view.height && box.left >= 0 && box.right <= view.width);
+  const inside = box => box.top >= 0 && box.bottom <= view.height && box.left >= 0 && box.right <= view.width;
+  const whole = rows.filter(inside);
   const controls = [...document.querySelectorAll(".cell-actions button, .cell-actions summary, .cell-actions a")]
     .filter(control => control.getClientRects().length)
     .map(control => control.getBoundingClientRect());
