@@ -108,6 +108,24 @@ class ReviewFilters:
     def is_default(self) -> bool:
         return self.params() == [("sync_status", "failed")]
 
+    @property
+    def active_count(self) -> int:
+        """How many of the folded filters narrow the view (the search box stays in sight, so it does not count):
+        the number on the form's "Filters (3 active)"."""
+        narrowing = (
+            self.sync_status != "failed",
+            bool(self.categories),
+            self.kind is not None,
+            self.staff_id is not None,
+            self.service_id is not None,
+            self.date_from is not None,
+            self.date_to is not None,
+            self.critical,
+            self.past,
+            self.ancient,
+        )
+        return sum(narrowing)
+
 
 def parse_filters(args: MultiDict[str, str]) -> ReviewFilters:
     """Typed filters from the query string; problems are collected in ``errors`` (field name → sentence)."""

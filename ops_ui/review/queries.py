@@ -122,9 +122,15 @@ def _staff_service_date_conditions(filters: ReviewFilters, time_zone: str) -> li
 
 
 def _text_match(q: str) -> ColumnElement[bool]:
-    """Customer name, e-mail or phone contain the words; ``#748`` or ``748`` also finds appointment 748."""
+    """Customer name, e-mail or phone, or the last error's text, contain the words; ``#748`` or ``748`` also finds
+    appointment 748.
+
+    The error text is matched on the appointment row itself, within the view's other conditions (a failed or
+    pending queue, a company): no index of its own, the queue is small next to the customer table.
+    """
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
+    error_matches = Appointment.last_error_message.ilike(pattern, escape="\\")
     customer_matches = exists().where(
         Customer.id == Appointment.customer_id,
         or_(
@@ -135,8 +141,8 @@ def _text_match(q: str) -> ColumnElement[bool]:
     )
     digits = q.removeprefix("#").strip()
     if is_id(digits):
-        return or_(Appointment.id == int(digits), customer_matches)
-    return customer_matches
+        return or_(Appointment.id == int(digits), customer_matches, error_matches)
+    return or_(customer_matches, error_matches)
 
 
 def _scoped(statement: Select[Any], user: User) -> Select[Any]:

@@ -62,6 +62,7 @@ from ops_ui.review.forms import (
     RescheduleForm,
     RetryForm,
 )
+from ops_ui.review.primary_action import row_actions
 from ops_ui.review.queries import (
     PAGE_SIZE,
     board_page,
@@ -97,6 +98,9 @@ ROW_ENDPOINTS = (
     "review.take_case",
 )
 _ID_MARK = 987654321987
+
+
+bp.add_app_template_global(row_actions)
 
 
 @bp.context_processor
@@ -220,7 +224,8 @@ def detail(appointment_id: int) -> ResponseReturnValue:
     if appointment.calcom_booking_uid or past.attempts:
         context["calcom"] = calcom_bookings(appointment)
     panel = request.args.get("panel")
-    if panel in PANELS and context["can_act"] and is_open(appointment):
+    offered = row_actions(appointment, context["now"], can_act=context["can_act"], has_twins=False)
+    if panel in PANELS and panel in offered:
         context |= {"panel": panel} | PANELS[panel](appointment, None)
     return _html("review/detail.html", context)
 

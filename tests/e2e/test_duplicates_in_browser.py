@@ -58,7 +58,7 @@ def test_demo_duplicate_pair_is_flagged_and_resolved_in_two_clicks(page: Page, l
     board.toast("Appointment cancelled")
     expect(kept_row.locator(".duplicate-flag")).to_have_count(0)  # swapped out of band, no reload
     expect(board.action(kept_row, "Cancel as duplicate")).to_have_count(0)
-    expect(board.action(kept_row, "Retry sync")).to_be_visible()
+    expect(board.action(kept_row, "Retry sync")).to_have_count(1)  # its other actions stay (in its menu)
     assert dialogs == [
         f"Cancel #{duplicate.id} of {duplicate.customer.name} as a duplicate of #{kept.id}? "
         f"#{kept.id} is kept; Cal.com is told as well."

@@ -488,7 +488,7 @@ def test_detail_page_ignores_a_panel_it_does_not_know(client, agent, salon, sim,
     assert 'class="panel-row"' not in response.get_data(as_text=True)
 
 
-def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_only_for_its_bookings(
+def test_detail_page_of_a_synced_appointment_opens_no_reassign_panel_and_asks_calcom_only_for_its_bookings(
     client, agent, salon, sim
 ):
     appointment = _technical_failure(salon, sim)
@@ -496,7 +496,7 @@ def test_detail_page_of_a_synced_appointment_opens_no_panel_and_asks_calcom_only
     attempts_before = db.session.query(SyncAttempt).count()
     login(client, agent)
 
-    response = client.get(f"/review/{appointment.id}?panel=reschedule")
+    response = client.get(f"/review/{appointment.id}?panel=reassign")  # a synced one is only moved or cancelled
 
     assert response.status_code == 200
     assert 'class="panel-row"' not in response.get_data(as_text=True)

@@ -174,6 +174,14 @@ def test_invalid_filter_values_answer_422_with_the_field_named(agent_client, que
     assert "<html" not in fragment
 
 
+def test_search_finds_words_of_the_error_text_as_well_as_the_customer(agent_client, company, failed):
+    refused = failed(company, last_error_message="Invalid attendee e-mail: anna@example.d\nBody: {...}")
+    failed(company, last_error_message="Simulated 503 Service Unavailable")
+
+    assert _ids(_board(agent_client, "q=attendee+e-mail")[1]) == [refused.id]
+    assert _ids(_board(agent_client, "q=503%25")[1]) == []  # a % is a character, not a wildcard
+
+
 LOOKS_LIKE_A_NUMBER = ["²", "#²", "١٢", "9" * 13]
 
 

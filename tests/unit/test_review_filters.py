@@ -96,3 +96,10 @@ def test_dates_outside_the_supported_years_are_field_errors():
 )
 def test_cursor_outside_the_representable_range_is_an_error(start):
     assert "after" in _parse([("after", f"{start},1")]).errors
+
+
+def test_active_count_counts_the_folded_filters_but_not_the_search():
+    assert _parse([]).active_count == 0
+    assert _parse([("q", "anna")]).active_count == 0
+    narrowed = _parse([("sync_status", "pending"), ("category", "TIMEOUT"), ("category", "AUTH"), ("past", "1")])
+    assert narrowed.active_count == 3

@@ -25,8 +25,17 @@ class ReviewBoard:
         return self.page.locator(f"#appt-{appointment_id}")
 
     def act(self, row: Locator, button: str) -> Locator:
-        self.action(row, button).click()
+        """Press one of the row's actions: the highlighted one, or one in its "More" menu (opened first)."""
+        control = self.action(row, button)
+        expect(control).to_have_count(1)
+        if control.evaluate("element => element.closest('details.more-actions:not([open])') !== null"):
+            self.more(row).click()
+        control.click()
         return row
+
+    def more(self, row: Locator) -> Locator:
+        """The summary that opens the row's "More" menu."""
+        return row.locator("details.more-actions > summary")
 
     def toast(self, text: str) -> Locator:
         toast = self.page.locator("#toasts").get_by_role("status").filter(has_text=text)
@@ -38,7 +47,8 @@ class ReviewBoard:
         return self.page.locator("#counts").get_by_role("link", name=re.compile(rf"^{re.escape(category_label)}\b"))
 
     def action(self, row: Locator, button: str) -> Locator:
-        return row.get_by_role("button", name=button, exact=True)
+        """The row's action button, also when it waits in the closed "More" menu."""
+        return row.get_by_role("button", name=button, exact=True, include_hidden=True)
 
     def panel(self, row: Locator) -> Locator:
         """The row's open action panel (a region named by its heading); count 0 when none is open."""
