@@ -1,8 +1,19 @@
-"""Correct a customer's contact details so Cal.com can take the booking.
+"""Correct a customer's name and contact details so Cal.com can take the booking.
 
 The rules are the ones the sync pre-checks apply (``ops_ui.contact``), which mirror what Cal.com accepts: a real
 e-mail or an international phone number, at least one of them. Anything else comes back as form errors and nothing
 is saved. Saving does not call Cal.com; the UI calls ``retry_sync`` next with the version this returns.
+
+An anonymous caller id (``anonymous_…``, the phone agent's mark for a withheld number) is no phone number: it is
+never offered as one, and a phone field left empty keeps it rather than erasing the fact that the caller withheld
+their number.
+
+**The name.** Cal.com's API has no call that edits a booking's attendee (CONTRACT §5: create, reschedule, cancel,
+reassign; a reschedule copies the old attendee). So, as with the e-mail and the phone, the new name is saved here and
+every booking made from now on carries it (the retry of a failed sync, a move to another colleague); a booking that
+already exists keeps the old name in Cal.com, and the result says so. Cal.com's bookings are found by the attendee's
+e-mail, or by name when there is none: renaming a customer without an e-mail who has a live booking would lose that
+booking for every later look-up, so it is refused.
 """
 
 from __future__ import annotations
@@ -11,17 +22,37 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from email_validator import validate_email
+from sqlalchemy import exists, select
 
 from ops_ui.actions.results import ActionResult, invalid_input, unsettled, with_settlement
 from ops_ui.actions.retry import retry_sync
 from ops_ui.audit import audit_event
-from ops_ui.contact import email_problem, normalise_phone, phone_problem
+from ops_ui.contact import email_problem, is_anonymous_phone, normalise_phone, phone_problem, usable_email
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.writes import Writer
-from ops_ui.models import Appointment, AuditEvent, SyncOperation, User
+from ops_ui.extensions import db
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, Customer, SyncOperation, User
 
 ACTION = "contact_update"
 NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
+NAME_LENGTH = 200
+"""The customer name column's length; Cal.com takes any non-empty name."""
+CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) | {chr(127)}
+NAME_FOUND_BY = (
+    "Cal.com cannot rename the attendee of a booking, and finds this customer's bookings by name (there is no "
+    "e-mail): keep the name while the booking exists."
+)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be the customer's (and the Cal.com attendee's) name, or None."""
+    if not name.strip():
+        return "Give the customer's name."
+    if len(name.strip()) > NAME_LENGTH:
+        return f"The name may have at most {NAME_LENGTH} characters."
+    if not CONTROL_CHARACTERS.isdisjoint(name):
+        return "Remove the invisible control characters (line breaks, tabs) from the name."
+    return None
 
 
 def contact_problems(email: str | None, phone: str | None) -> dict[str, str]:
@@ -43,34 +74,43 @@ def update_contact(
     email: str | None,
     phone: str | None,
     *,
+    name: str | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    """Save the customer's normalised e-mail and phone (an empty field clears it), with an audit event.
+    """Save the customer's normalised e-mail and phone (an empty field clears it, except that it keeps an anonymous
+    caller id) and, when given, their name, with an audit event.
 
     The customer may have other appointments; the audit event is filed on the one the agent worked on, and that
     appointment's version moves on, so another screen still showing the old contact cannot act on it unawares.
-    An anonymous caller id (``anonymous_…``) is refused like any other non-number.
+    An anonymous caller id entered as the phone is refused like any other non-number.
     """
     now = now or datetime.now(UTC)
     appointment = load_for_action(appointment_id, expected_version, actor)
+    customer = appointment.customer
     email = (email or "").strip() or None
     phone = (phone or "").strip() or None
+    name = customer.name if name is None else name.strip()
     problems = contact_problems(email, phone)
+    if problem := name_problem(name):
+        problems["name"] = problem
+    elif name != customer.name and not usable_email(email) and _has_live_booking(customer):
+        problems["name"] = NAME_FOUND_BY
     if problems:
         return invalid_input(ACTION, appointment, problems)
     email = validate_email(email, check_deliverability=False).normalized if email else None
-    phone = normalise_phone(phone) if phone else None
-    customer = appointment.customer
-    if (customer.email, customer.phone) == (email, phone):
+    phone = normalise_phone(phone) if phone else _kept_caller_id(customer)
+    if (customer.name, customer.email, customer.phone) == (name, email, phone):
         return ActionResult(True, ACTION, "The contact details were already like this.", appointment)
+    renamed_in_calcom_too = name == customer.name or appointment.calcom_booking_uid is None
 
     def apply(row: Appointment) -> list[AuditEvent]:
         person = row.customer
-        before = {"customer_id": person.id, "email": person.email, "phone": person.phone}
+        before = {"customer_id": person.id, "name": person.name, "email": person.email, "phone": person.phone}
+        person.name = name
         person.email = email
         person.phone = phone
         row.updated_at = now  # the contact is part of what the agent saw: screens built on the old one are stale
-        after = {"customer_id": person.id, "email": email, "phone": phone}
+        after = {"customer_id": person.id, "name": name, "email": email, "phone": phone}
         return [audit_event(row, actor, ACTION, before=before, after=after, note=None, at=now)]
 
     writer = Writer(claim(appointment, expected_version, actor), SyncOperation.LOOKUP)
@@ -78,23 +118,57 @@ def update_contact(
     settlement = writer.settle_earlier_write()
     if settlement is not None and not settlement.ok:
         return unsettled(writer, ACTION, settlement)
+    old_name = customer.name
     appointment = writer.finish(apply)
-    saved = ", ".join(part for part in (email, phone) if part)
-    message = with_settlement(f"Contact saved for {customer.name}: {saved}.", settlement)
-    return ActionResult(True, ACTION, message, appointment)
+    saved = ", ".join(part for part in (email, phone) if part and not is_anonymous_phone(part))
+    message = with_settlement(f"Contact saved for {name}: {saved}.", settlement)
+    warning = None
+    if not renamed_in_calcom_too:
+        warning = (
+            f"Cal.com's booking {appointment.calcom_booking_uid} keeps the name {old_name!r}: Cal.com cannot rename "
+            "an attendee. Bookings made from now on carry the new name."
+        )
+        message = f"{message} {warning}"
+    return ActionResult(True, ACTION, message, appointment, warning=warning)
+
+
+def _kept_caller_id(customer: Customer) -> str | None:
+    """An empty phone field keeps the anonymous caller id (it says the number was withheld); it clears a number."""
+    return customer.phone if is_anonymous_phone(customer.phone) else None
+
+
+def _has_live_booking(customer: Customer) -> bool:
+    """Whether any of the customer's appointments holds a Cal.com booking (found by the attendee's name or e-mail)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Appointment.customer_id == customer.id,
+                    Appointment.status == AppointmentStatus.SCHEDULED,
+                    Appointment.calcom_booking_uid.is_not(None),
+                )
+            )
+        )
+    )
 
 
 def update_contact_then_retry(
-    appointment_id: int, expected_version: int, actor: User, email: str | None, phone: str | None
+    appointment_id: int,
+    expected_version: int,
+    actor: User,
+    email: str | None,
+    phone: str | None,
+    *,
+    name: str | None = None,
 ) -> ActionResult:
     """Save the contact and, if that worked, retry the sync at once with the saved version.
 
     The contact is saved either way; a failed retry is news about the sync (a warning), not a refusal of the edit.
     """
-    saved = update_contact(appointment_id, expected_version, actor, email, phone)
+    saved = update_contact(appointment_id, expected_version, actor, email, phone, name=name)
     if not saved.ok:
         return saved
     retried = retry_sync(appointment_id, saved.appointment.version, actor)
     if retried.ok:
-        return replace(retried, message=f"{saved.message} {retried.message}")
+        return replace(retried, message=f"{saved.message} {retried.message}", warning=saved.warning or retried.warning)
     return replace(saved, appointment=retried.appointment, warning=f"The retry failed: {retried.message}")

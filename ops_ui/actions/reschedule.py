@@ -3,6 +3,10 @@
 The agent picks from ``free_slots`` (Cal.com's own availability, with the appointment's booking counted as free),
 and ``reschedule`` changes the local appointment only after Cal.com confirmed the new time. Cal.com reschedules by
 creating a NEW booking (new uid) and cancelling the old one; the new uid is what the appointment keeps.
+
+``next_free_times`` looks further: the first free times of everyone who offers the service, weeks ahead if need be,
+each naming its staff member. Taking another colleague's time is ``reassign`` with a new start (it moves and
+reassigns in one action; see ``ops_ui.actions.reassign``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ops_ui.actions.availability import (
+    Offer,
+    first_starts,
+    offering_staff,
+    search_client,
+    search_free_starts,
+)
 from ops_ui.actions.results import (
     ActionResult,
     Text,
@@ -35,6 +46,7 @@ from ops_ui.queue_rules import CLOSED_STATUSES
 
 ACTION = "reschedule"
 DEFAULT_DAYS = 7
+NEXT_FREE_COUNT = 5
 LATEST_DAYS_AHEAD = 366
 TOUCHED = ("starts_at", "ends_at", "calcom_booking_uid", "sync_status", "last_error_category")
 _NO_PAST_CHECK = datetime.min.replace(tzinfo=UTC)
@@ -59,6 +71,16 @@ class FreeSlots:
         return days
 
 
+@dataclass(frozen=True)
+class NextFree:
+    """The first free times across everyone who offers the service, how far Cal.com was searched, and why the search
+    ended early (None when it did not)."""
+
+    offers: tuple[Offer, ...]
+    searched_until: date | None
+    stopped: str | None = None
+
+
 def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> FreeSlots:
     """Cal.com's free starts for the appointment's service and staff, from its original day (or today, if that has
     passed) for ``days`` days. The appointment's own booking is passed as ``bookingUidToReschedule`` so its current
@@ -72,7 +94,7 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
         message = failure.message if failure else "No Cal.com event type for this appointment."
         category = failure.category if failure else ErrorCategory.NO_EVENT_TYPE
         return FreeSlots(False, (), time_zone, message=message, category=category)
-    first = max(appointment.starts_at.astimezone(zone).date(), now.astimezone(zone).date())
+    first = first_search_day(appointment, now)
     last = first + timedelta(days=max(1, days) - 1)
     try:
         slots = calcom_client(on_exchange=AttemptRecorder(appointment, SyncOperation.LOOKUP)).get_slots(
@@ -87,6 +109,55 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
         return FreeSlots(False, (), time_zone, first, last, read_failure_sentence(failure), failure.category)
     starts = tuple(slot.start.astimezone(zone) for slot in slots if slot.start > now)
     return FreeSlots(True, starts, time_zone, first, last)
+
+
+def next_free_times(
+    appointment: Appointment, own: FreeSlots, *, count: int = NEXT_FREE_COUNT, now: datetime | None = None
+) -> NextFree:
+    """The first ``count`` free times of every active staff member offering the service, from ``own``'s first day.
+
+    ``own`` is the panel's own-staff list (``free_slots``): its week is not asked for again. Staff records of the
+    same Cal.com user as the appointment's staff are the same person and offer nothing of their own.
+    """
+    now = now or datetime.now(UTC)
+    current = appointment.staff
+    candidates = [
+        (staff, mapping)
+        for staff, mapping in offering_staff(appointment)
+        if staff.id == appointment.staff_id
+        or current is None
+        or current.calcom_user_id is None
+        or staff.calcom_user_id != current.calcom_user_id
+    ]
+    if not candidates:
+        return NextFree((), None)
+    first = own.first_day or first_search_day(appointment, now)
+    own_mapping = next((mapping for staff, mapping in candidates if staff.id == appointment.staff_id), None)
+    known = {own_mapping.calcom_event_type_id: own.slots} if own.ok and own_mapping is not None else None
+    uid = _active_uid(appointment)
+    search = search_free_starts(
+        search_client(appointment),
+        {mapping.calcom_event_type_id for _, mapping in candidates},
+        first,
+        appointment.company.time_zone,
+        first_starts(count),
+        now=now,
+        reschedule_uids={own_mapping.calcom_event_type_id: uid} if own_mapping is not None and uid else None,
+        known=known,
+    )
+    offers = [
+        Offer(staff, start, own=staff.id == appointment.staff_id)
+        for staff, mapping in candidates
+        for start in search.found[mapping.calcom_event_type_id]
+    ]
+    offers.sort(key=lambda offer: (offer.start, not offer.own, offer.staff.name, offer.staff.id))
+    return NextFree(tuple(offers[:count]), search.searched_until, search.stopped)
+
+
+def first_search_day(appointment: Appointment, now: datetime) -> date:
+    """Free times are searched from the appointment's own day, or today once that has passed (company zone)."""
+    zone = ZoneInfo(appointment.company.time_zone)
+    return max(appointment.starts_at.astimezone(zone).date(), now.astimezone(zone).date())
 
 
 def reschedule(
@@ -143,7 +214,7 @@ def _refusal_before_asking(appointment: Appointment, new_start: datetime, now: d
         return ActionResult(
             False, ACTION, f"The appointment is {appointment.status.value}; it cannot be rescheduled.", appointment
         )
-    problem = _start_problem(new_start, now)
+    problem = start_problem(new_start, now)
     if problem:
         return invalid_input(ACTION, appointment, {"new_start": problem})
     if _active_uid(appointment) is None and appointment.uncertain_request is None:
@@ -167,7 +238,8 @@ def _move(writer: Writer, new_start: datetime, reason: str | None) -> tuple[Sync
     return SyncOperation.CREATE, writer.create(mapping.calcom_event_type_id, new_start)
 
 
-def _start_problem(new_start: datetime, now: datetime) -> str | None:
+def start_problem(new_start: datetime, now: datetime) -> str | None:
+    """Why ``new_start`` cannot be booked at all (past, or more than a year ahead), or None."""
     if new_start <= now:
         return "That time has already passed; pick a time in the future."
     if new_start > now + timedelta(days=LATEST_DAYS_AHEAD):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,9 +18,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from ops_ui.actions.cancel import REASONS
+from ops_ui.actions.contact import NAME_LENGTH
+from ops_ui.auth.forms import single_line
 from ops_ui.bounded_ids import MAX_ID
 from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 from ops_ui.review.filters import is_id
@@ -58,26 +69,32 @@ FAR_AHEAD = "That time is more than a year ahead; pick one of the free times."
 """The same words as the reschedule service's own check, which this one only runs ahead of (before any maths)."""
 
 
+def offered_start(raw: str | None) -> datetime:
+    """An aware ISO time within the years the board knows: year 9999 overflows once moved to another zone."""
+    try:
+        moment = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError(raw)
+        year = moment.astimezone(UTC).year
+    except (AttributeError, ValueError, OverflowError):
+        raise ValidationError(PICK_A_FREE_TIME) from None
+    if year < FIRST_YEAR:
+        raise ValidationError(PICK_A_FREE_TIME)
+    if year > LAST_YEAR:
+        raise ValidationError(FAR_AHEAD)
+    return moment
+
+
 class RescheduleForm(ActionForm):
     start = HiddenField(validators=[DataRequired(PICK_A_FREE_TIME)])
 
     def validate_start(self, field: HiddenField) -> None:
-        """An aware ISO time within the years the board knows: year 9999 overflows once moved to another zone."""
-        try:
-            moment = datetime.fromisoformat((field.data or "").replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                raise ValueError(field.data)
-            year = moment.astimezone(UTC).year
-        except (AttributeError, ValueError, OverflowError):
-            raise ValidationError(PICK_A_FREE_TIME) from None
-        if year < FIRST_YEAR:
-            raise ValidationError(PICK_A_FREE_TIME)
-        if year > LAST_YEAR:
-            raise ValidationError(FAR_AHEAD)
-        self.start_at = moment
+        self.start_at = offered_start(field.data)
 
 
 class ReassignForm(ActionForm):
+    """A colleague, and optionally one of their free times (then the appointment moves there too)."""
+
     staff_id = IntegerField(
         "Staff member",
         validators=[
@@ -85,6 +102,11 @@ class ReassignForm(ActionForm):
             NumberRange(min=1, max=MAX_INTEGER, message="Choose a staff member."),
         ],
     )
+    start = HiddenField()
+    start_at: datetime | None = None
+
+    def validate_start(self, field: HiddenField) -> None:
+        self.start_at = offered_start(field.data) if field.data else None
 
     @property
     def chosen_staff_id(self) -> int:
@@ -119,12 +141,33 @@ class DuplicateCancelForm(ActionForm):
         return self.keep.data
 
 
+NAME_MISSING = _l("Give the customer's name.")
+
+
+def name_if_sent(form: FlaskForm, field: StringField) -> None:
+    """A form without the name field keeps the name; a name field sent empty is a mistake to show."""
+    if field.raw_data and not (field.data or "").strip():
+        raise StopValidation(str(NAME_MISSING))
+
+
 class ContactForm(ActionForm):
+    """The customer's name (as Cal.com's attendee) and contact; the service checks them again, as the authority."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[name_if_sent, Length(max=NAME_LENGTH), single_line],
+        render_kw={"autocomplete": "off"},
+    )
     email = EmailField("E-mail", validators=[Optional(), Length(max=320), plain_text])
     phone = StringField(
         "Phone", validators=[Optional(), Length(max=64), plain_text], render_kw={"placeholder": "+49 30 1234567"}
     )
     and_retry = HiddenField()
+
+    @property
+    def entered_name(self) -> str | None:
+        """The name as entered, or None when the form did not send the field (the name stays as it is)."""
+        return self.name.data if self.name.raw_data else None
 
 
 INCLUDE_UNCHANGED_LABEL = "Include business failures that were not changed (they will likely fail again)"

@@ -31,13 +31,14 @@ from ops_ui.actions.contact import update_contact, update_contact_then_retry
 from ops_ui.actions.duplicates import cancel_as_duplicate, duplicate_twins, open_twin_ids
 from ops_ui.actions.orphans import calcom_bookings, cancel_orphan
 from ops_ui.actions.reassign import reassign, reassign_options
-from ops_ui.actions.reschedule import free_slots, reschedule
+from ops_ui.actions.reschedule import free_slots, next_free_times, reschedule
 from ops_ui.actions.results import NOT_STORED, ActionResult
 from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import can_see_company, require_actor, signed_in_user
 from ops_ui.cases.page import case_context
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
 from ops_ui.company_time import company_zone
+from ops_ui.contact import is_anonymous_phone
 from ops_ui.engine.claims import (
     AppointmentNotFound,
     BeingChanged,
@@ -278,7 +279,9 @@ def reassign_panel(appointment_id: int) -> ResponseReturnValue:
         return _invalid(appointment, "reassign", form)
     return _run(
         appointment,
-        lambda: reassign(appointment.id, form.seen_version, signed_in_user(), form.chosen_staff_id),
+        lambda: reassign(
+            appointment.id, form.seen_version, signed_in_user(), form.chosen_staff_id, new_start=form.start_at
+        ),
         panel="reassign",
         form=form,
         asks_informed=True,
@@ -343,7 +346,9 @@ def contact_panel(appointment_id: int) -> ResponseReturnValue:
     actor = signed_in_user()
     return _run(
         appointment,
-        lambda: save(appointment.id, form.seen_version, actor, form.email.data, form.phone.data),
+        lambda: save(
+            appointment.id, form.seen_version, actor, form.email.data, form.phone.data, name=form.entered_name
+        ),
         panel="contact",
         form=form,
     )
@@ -374,7 +379,12 @@ def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
 
 
 def _reschedule_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
-    return {"form": form if form is not None else RescheduleForm(), "slots": free_slots(appointment)}
+    slots = free_slots(appointment)
+    return {
+        "form": form if form is not None else RescheduleForm(),
+        "slots": slots,
+        "next_free": next_free_times(appointment, slots),
+    }
 
 
 def _reassign_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
@@ -386,10 +396,12 @@ def _cancel_context(appointment: Appointment, form: FlaskForm | None) -> dict[st
 
 
 def _contact_context(appointment: Appointment, form: FlaskForm | None) -> dict[str, Any]:
+    customer = appointment.customer
+    anonymous = is_anonymous_phone(customer.phone)
     if form is None:
-        customer = appointment.customer
-        form = ContactForm(formdata=None, email=customer.email or "", phone=customer.phone or "")
-    return {"form": form}
+        phone = "" if anonymous else customer.phone or ""
+        form = ContactForm(formdata=None, name=customer.name, email=customer.email or "", phone=phone)
+    return {"form": form, "anonymous_caller": anonymous}
 
 
 PANELS: dict[str, Callable[[Appointment, FlaskForm | None], dict[str, Any]]] = {
