@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -62,6 +62,11 @@ def _engine(company_id: int | None) -> EngineStatus:
     return engine_status(clock(), company_id, current_app.config)
 
 
+NOT_INFORMED_DEFINITION = _l(
+    "Coming appointments rescheduled, reassigned or cancelled since the customer was last reached."
+)
+
+
 def _not_informed() -> int:
     """Coming appointments whose customer has not been told of the last reschedule, reassign or cancel."""
     company_id = signed_in_user().company_id
@@ -75,7 +80,7 @@ def index() -> ResponseReturnValue:
         "figures": figures,
         "engine": _engine(figures.company_id),
         "chart": trend_chart(figures.trend),
-        "definitions": DEFINITIONS | {"not_informed": _("Coming appointments rescheduled, reassigned or cancelled since the customer was last reached.")},
+        "definitions": DEFINITIONS | {"not_informed": NOT_INFORMED_DEFINITION},
         "board_url": lambda figure: board_url(figures, figure),
         "breakdown_url": lambda dimension, key: breakdown_url(figures, dimension, key),
         "team": team_figures(db.session, figures.now, figures.company_id),
