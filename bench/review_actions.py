@@ -121,7 +121,7 @@ def measure(folder: Path, actions: int) -> dict[str, float]:
                 )
                 elapsed = time.perf_counter() - started_at
             assert response.status_code == 200, (response.status_code, response.get_data(as_text=True)[:300])
-            assert "Synced" in response.get_data(as_text=True), response.get_data(as_text=True)[:500]
+            assert "row-resolved" in response.get_data(as_text=True), response.get_data(as_text=True)[:500]
             if number >= WARM_UPS:
                 server.append((elapsed - sum(spent)) * 1000)
                 calcom.append(sum(spent) * 1000)

@@ -415,6 +415,8 @@ class AuditEvent(Base):
         Index("ix_audit_event_appointment_at", "appointment_id", "at"),
         # The changes a customer must be told about, per appointment (ops_ui.cases.queries.not_informed_count).
         Index("ix_audit_event_action_appointment_at", "action", "appointment_id", "at"),
+        # The team's work over the last days, per person (ops_ui.health.team).
+        Index("ix_audit_event_at_actor", "at", "actor_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

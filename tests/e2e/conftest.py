@@ -50,12 +50,17 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def demo_salon(app: Flask, sim) -> DemoSummary:
-    """The demo data exactly as `make run` seeds it, through the sync service against the simulator.
+def german_demo_salon(app: Flask, sim) -> DemoSummary:
+    """The demo data exactly as `make run` seeds it, through the sync service against the simulator, in German as
+    `make run` serves it (the default language; the demo logins see every company, so no company's language)."""
+    app.config["DEFAULT_LOCALE"] = "de"
+    return seed_demo(sim.admin, reset=False, is_production=False)
 
-    Its salon speaks German; the browser tests find controls by their English names, so its staff read English
-    here (the German pages are tested in tests/integration/test_german.py)."""
-    summary = seed_demo(sim.admin, reset=False, is_production=False)
+
+@pytest.fixture
+def demo_salon(app: Flask, german_demo_salon: DemoSummary) -> DemoSummary:
+    """The demo salon with its staff reading English: most browser tests find controls by their English names."""
+    app.config["DEFAULT_LOCALE"] = "en"
     db.session.execute(update(Company).values(locale="en"))
     db.session.commit()
-    return summary
+    return german_demo_salon
