@@ -82,13 +82,15 @@ class Outcome(enum.Enum):
     ERROR = "error"
 
 
-_COUNTED = {
+WORDS = {
     Outcome.CREATED: say("created"),
     Outcome.LINKED_BOOKING: say("linked to an existing Cal.com booking"),
     Outcome.LINKED_APPOINTMENT: say("linked to an existing appointment"),
     Outcome.SKIPPED: say("skipped"),
-    Outcome.ERROR: say("errors"),
+    Outcome.ERROR: say("error"),
 }
+"""What became of one call, worded when shown."""
+_COUNTED = WORDS | {Outcome.ERROR: say("errors")}
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,15 @@ class CallOutcome:
     call_id: int
     external_call_id: str
     outcome: Outcome
-    reason: str | None = None
-    """Why it was skipped, or the full text of the error."""
+    reason: Sentence | None = None
+    """Why it was skipped, or the full text of the error; worded when shown."""
     appointment_id: int | None = None
     """None in a dry run (nothing was made)."""
     booking_uid: str | None = None
+
+    @property
+    def word(self) -> Sentence:
+        return WORDS[self.outcome]
 
 
 @dataclass(frozen=True)
@@ -178,13 +184,17 @@ class BackfillReport:
         for item in self.outcomes:
             where = f" -> appointment #{item.appointment_id}" if item.appointment_id else ""
             booking = f" (Cal.com booking {item.booking_uid})" if item.booking_uid else ""
-            why = f": {item.reason}" if item.reason else ""
+            why = f": {in_english(item.reason)}" if item.reason else ""
             lines.append(f"  {item.outcome.value}: call {item.external_call_id}{where}{booking}{why}")
         return lines
 
 
 class _Skip(Exception):
-    """The call cannot be rebuilt as it is; the message says why (for the report and the person)."""
+    """The call cannot be rebuilt as it is; ``reason`` says why (for the report and the person)."""
+
+    def __init__(self, reason: Sentence) -> None:
+        super().__init__(in_english(reason))
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -261,14 +271,14 @@ def backfill_call(
     now = now or utcnow()
     call = db.session.get(Call, call_id, populate_existing=True)
     if call is None:
-        return CallOutcome(call_id, f"#{call_id}", Outcome.SKIPPED, "The call no longer exists.")
+        return CallOutcome(call_id, f"#{call_id}", Outcome.SKIPPED, say("The call no longer exists."))
     try:
         plan = _plan(call, now)
     except _Skip as skip:
-        return CallOutcome(call.id, call.external_call_id, Outcome.SKIPPED, str(skip))
+        return CallOutcome(call.id, call.external_call_id, Outcome.SKIPPED, skip.reason)
     except CalcomError as error:
         detail = BookingFailure.from_error(error).detail or str(error)
-        reason = f"Looking for an existing booking in Cal.com failed; nothing was made: {detail}"
+        reason = say("Looking for an existing booking in Cal.com failed; nothing was made: %(detail)s", detail=detail)
         return CallOutcome(call.id, call.external_call_id, Outcome.ERROR, reason)
     if dry_run:
         return _would(call, plan)
@@ -276,7 +286,12 @@ def backfill_call(
         return _apply(call, plan, actor, now)
     except SQLAlchemyError as error:
         db.session.rollback()
-        return CallOutcome(call.id, call.external_call_id, Outcome.ERROR, f"Storing failed, nothing was kept: {error}")
+        return CallOutcome(
+            call.id,
+            call.external_call_id,
+            Outcome.ERROR,
+            say("Storing failed, nothing was kept: %(error)s", error=error),
+        )
 
 
 def _would(call: Call, plan: _Plan) -> CallOutcome:
@@ -292,13 +307,13 @@ def _would(call: Call, plan: _Plan) -> CallOutcome:
 
 def _plan(call: Call, now: datetime) -> _Plan:
     if call.appointment_id is not None:
-        raise _Skip(f"Already linked to appointment #{call.appointment_id}.")
+        raise _Skip(say("Already linked to appointment #%(id)s.", id=call.appointment_id))
     if not call.booking_confirmed:
-        raise _Skip("The call did not confirm a booking.")
+        raise _Skip(say("The call did not confirm a booking."))
     details = _details(call, now)
     customer = find_customer(call.company_id, details.email, details.phone)
     if customer is None and not details.name:
-        raise _Skip("The booking details name no customer, and none matches their e-mail or phone.")
+        raise _Skip(say("The booking details name no customer, and none matches their e-mail or phone."))
     duplicate = booked_already(customer.id, details.service.id, details.start) if customer is not None else None
     if duplicate is not None:
         return _Plan(details, customer, duplicate=duplicate)
@@ -308,9 +323,9 @@ def _plan(call: Call, now: datetime) -> _Plan:
 def _details(call: Call, now: datetime) -> _Details:
     raw = call.booking_details
     if raw is None:
-        raise _Skip("No booking details are stored with the call.")
+        raise _Skip(say("No booking details are stored with the call."))
     if not isinstance(raw, dict):
-        raise _Skip(f"The booking details are not an object: {raw!r}.")
+        raise _Skip(say("The booking details are not an object: %(value)s.", value=repr(raw)))
     service = _service(call.company_id, _text(raw, "service", required=True))
     staff_name = _text(raw, "staff")
     staff = _staff(call.company_id, staff_name) if staff_name else None
@@ -331,10 +346,10 @@ def _details(call: Call, now: datetime) -> _Details:
 def _text(raw: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, str):
-        raise _Skip(f"The booking details' {key!r} is {value!r}, not text.")
+        raise _Skip(say("The booking details' %(key)s is %(value)s, not text.", key=repr(key), value=repr(value)))
     text = value.strip() if value else None
     if required and not text:
-        raise _Skip(f"The booking details have no {key!r}.")
+        raise _Skip(say("The booking details have no %(key)s.", key=repr(key)))
     return text
 
 
@@ -346,7 +361,7 @@ def _service(company_id: int, name: str | None) -> Service:
         .limit(1)
     ).first()
     if found is None:
-        raise _Skip(f"The company has no service {name!r}.")
+        raise _Skip(say("The company has no service %(name)s.", name=repr(name)))
     return found
 
 
@@ -359,9 +374,11 @@ def _staff(company_id: int, name: str) -> Staff:
         .limit(1)
     ).first()
     if found is None:
-        raise _Skip(f"The company has no staff member {name!r}.")
+        raise _Skip(say("The company has no staff member %(name)s.", name=repr(name)))
     if not found.active:
-        raise _Skip(f"{found.name} is no longer active; a person must choose who takes the appointment.")
+        raise _Skip(
+            say("%(name)s is no longer active; a person must choose who takes the appointment.", name=found.name)
+        )
     return found
 
 
@@ -369,13 +386,16 @@ def _start(value: str | None, now: datetime, time_zone: str) -> datetime:
     try:
         start = datetime.fromisoformat(value or "")
     except ValueError:
-        raise _Skip(f"The start {value!r} is not a date and time.") from None
+        raise _Skip(say("The start %(value)s is not a date and time.", value=repr(value))) from None
     if start.tzinfo is None:
-        raise _Skip(f"The start {value!r} has no UTC offset, so the moment is unknown.")
+        raise _Skip(say("The start %(value)s has no UTC offset, so the moment is unknown.", value=repr(value)))
     if start <= now:
         raise _Skip(
-            f"The start ({local_time(start, time_zone)}) has passed: Cal.com does not book the past; "
-            "a person decides what becomes of this call."
+            say(
+                "The start (%(start)s) has passed: Cal.com does not book the past; a person decides what becomes of "
+                "this call.",
+                start=local_time(start, time_zone),
+            )
         )
     return start
 
@@ -482,8 +502,12 @@ def _apply(call: Call, plan: _Plan, actor: User | None, now: datetime) -> CallOu
     if not _link(call.id, appointment.id):
         db.session.rollback()
         taken = db.session.get(Call, call.id, populate_existing=True)
-        other = f" #{taken.appointment_id}" if taken is not None and taken.appointment_id else ""
-        reason = f"Linked meanwhile to appointment{other} by another run; nothing was made."
+        if taken is not None and taken.appointment_id:
+            reason = say(
+                "Linked meanwhile to appointment #%(id)s by another run; nothing was made.", id=taken.appointment_id
+            )
+        else:
+            reason = say("Linked meanwhile to an appointment by another run; nothing was made.")
         return CallOutcome(call.id, call.external_call_id, Outcome.SKIPPED, reason)
     after = snapshot(appointment, *AUDITED_FIELDS) | {"call_id": call.id, "external_call_id": call.external_call_id}
     note = _note(call, plan, actor)

@@ -13,18 +13,19 @@ from ops_ui.audit import audit_event, snapshot
 from ops_ui.engine.booking import record_failure
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.writes import WriteOutcome, Writer, mark_in_step
-from ops_ui.i18n import Sentence, say
+from ops_ui.i18n import Sentence, in_english, say
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 
 ACTION = "cancel"
-REASONS: dict[str, str] = {
-    "customer_request": "Customer asked to cancel",
-    "duplicate": "Duplicate appointment",
-    "no_longer_possible": "No longer possible",
-    "staff_unavailable": "Staff member unavailable",
-    "other": "Other",
+REASONS: dict[str, Sentence] = {
+    "customer_request": say("Customer asked to cancel"),
+    "duplicate": say("Duplicate appointment"),
+    "no_longer_possible": say("No longer possible"),
+    "staff_unavailable": say("Staff member unavailable"),
+    "other": say("Other"),
 }
-"""Reason codes in the order the form lists them, with their labels."""
+"""Reason codes in the order the form lists them, with their labels: in the reader's language on the form, in
+English in what Cal.com is told (the code is what is stored)."""
 TEXT_REQUIRED = frozenset({"other"})
 TOUCHED = ("status", "cancellation_reason", "sync_status", "calcom_booking_uid", "last_error_category", "next_retry_at")
 
@@ -147,5 +148,5 @@ def _cancelled_here_first(
 
 def _calcom_reason(reason: str) -> str:
     code, _, text = reason.partition(": ")
-    label = REASONS.get(code, code)
+    label = in_english(REASONS[code]) if code in REASONS else code
     return f"{label}: {text}" if text else label

@@ -22,6 +22,7 @@ from ops_ui.extensions import db
 from ops_ui.i18n import say
 from ops_ui.models import Appointment, AuditEvent, SyncOperation, SyncStatus, User
 from ops_ui.queue_rules import CLOSED_STATUSES
+from ops_ui.status_labels import status_word
 
 OTHER = aliased(Appointment)
 """Another appointment, for self-joins: made once, as a new alias per call costs its columns and events anew."""
@@ -40,7 +41,7 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
         return ActionResult(
             False,
             ACTION,
-            say("The appointment is %(status)s; there is nothing to sync.", status=appointment.status.value),
+            say("The appointment is %(status)s; there is nothing to sync.", status=status_word(appointment.status)),
             appointment,
         )
     if appointment.sync_status is SyncStatus.SYNCED and appointment.calcom_booking_uid:

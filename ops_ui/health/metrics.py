@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, joinedload, scoped_session
 
@@ -96,34 +97,55 @@ class HealthFigures:
 
 
 DEFINITIONS: dict[str, str] = {
-    "recent_success": "Appointments created in the last 24 hours whose sync has been attempted at least once: "
-    "how many are synced now.",
-    "attempt_success": "Every call to Cal.com in the last 24 hours (first tries and retries): how many succeeded.",
-    "failed": "Appointments whose sync failed, not counting cancelled ones or those closed by the clean-up.",
-    "pending": "Appointments not yet sent to Cal.com or waiting for a retry, not counting cancelled ones or those "
-    "closed by the clean-up.",
-    "stuck": "Pending appointments whose planned send (the retry time, else the last attempt, else the creation) "
-    f"is more than {rules.STUCK_AFTER_MINUTES} minutes past.",
-    "critical": f"Failed appointments starting within the next {rules.CRITICAL_WITHIN_HOURS} hours "
-    "(not already started).",
-    "manual_review": "Failed appointments a person must act on: a business error (conflict, bad data, past date …) "
-    "that a retry repeats, or a technical failure the engine handed over (failed 5 times in a row, or starting "
-    "within 24 hours after its automatic retry failed too).",
-    "technical": "Failed appointments with a technical error (timeout, server error, lost answer) that the sync "
-    "engine retries by itself: its due pass runs every minute and takes each one when its back-off has passed.",
-    "ancient": f"Failed appointments that have been failing for more than {rules.ANCIENT_AFTER_DAYS} days, "
-    "or whose start has already passed.",
-    "past": "Failed appointments whose start has already passed: they can never sync as they are.",
-    "closed_by_cleanup": "Past appointments that never reached Cal.com, closed by the clean-up in the last 24 hours. "
-    "They are kept for the record (status expired) and counted in no other figure.",
-    "engine": "The sync engine's job worker: when it last started a due pass (every minute), how many appointments "
-    "are due now, the Cal.com requests of this minute's rate budget in use by every process, and the jobs waiting in "
-    "the queue. Red when no pass started for 3 minutes: nothing syncs or retries by itself then.",
-    "desync": "Calls where the voice agent told the caller the booking was confirmed, but no appointment exists.",
-    "reconciliation_open": "Mismatches between calls, appointments and Cal.com's bookings that the latest "
-    "reconciliation run found and nobody has repaired yet (a confirmed call that has an appointment by now is not "
-    "counted).",
-    "trend": "Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded.",
+    "recent_success": _l(
+        "Appointments created in the last 24 hours whose sync has been attempted at least once: "
+        "how many are synced now."
+    ),
+    "attempt_success": _l("Every call to Cal.com in the last 24 hours (first tries and retries): how many succeeded."),
+    "failed": _l("Appointments whose sync failed, not counting cancelled ones or those closed by the clean-up."),
+    "pending": _l(
+        "Appointments not yet sent to Cal.com or waiting for a retry, not counting cancelled ones or those "
+        "closed by the clean-up."
+    ),
+    "stuck": _l(
+        "Pending appointments whose planned send (the retry time, else the last attempt, else the creation) "
+        "is more than %(minutes)s minutes past.",
+        minutes=rules.STUCK_AFTER_MINUTES,
+    ),
+    "critical": _l(
+        "Failed appointments starting within the next %(hours)s hours (not already started).",
+        hours=rules.CRITICAL_WITHIN_HOURS,
+    ),
+    "manual_review": _l(
+        "Failed appointments a person must act on: a business error (conflict, bad data, past date …) "
+        "that a retry repeats, or a technical failure the engine handed over (failed 5 times in a row, or starting "
+        "within 24 hours after its automatic retry failed too)."
+    ),
+    "technical": _l(
+        "Failed appointments with a technical error (timeout, server error, lost answer) that the sync "
+        "engine retries by itself: its due pass runs every minute and takes each one when its back-off has passed."
+    ),
+    "ancient": _l(
+        "Failed appointments that have been failing for more than %(days)s days, or whose start has already passed.",
+        days=rules.ANCIENT_AFTER_DAYS,
+    ),
+    "past": _l("Failed appointments whose start has already passed: they can never sync as they are."),
+    "closed_by_cleanup": _l(
+        "Past appointments that never reached Cal.com, closed by the clean-up in the last 24 hours. "
+        "They are kept for the record (status expired) and counted in no other figure."
+    ),
+    "engine": _l(
+        "The sync engine's job worker: when it last started a due pass (every minute), how many appointments "
+        "are due now, the Cal.com requests of this minute's rate budget in use by every process, and the jobs "
+        "waiting in the queue. Red when no pass started for 3 minutes: nothing syncs or retries by itself then."
+    ),
+    "desync": _l("Calls where the voice agent told the caller the booking was confirmed, but no appointment exists."),
+    "reconciliation_open": _l(
+        "Mismatches between calls, appointments and Cal.com's bookings that the latest "
+        "reconciliation run found and nobody has repaired yet (a confirmed call that has an appointment by now is not "
+        "counted)."
+    ),
+    "trend": _l("Calls to Cal.com per day over the last 30 days, synced and failed, with the share that succeeded."),
 }
 """What each figure counts, in words; shown as help text on the page and sent with the JSON."""
 

@@ -72,7 +72,9 @@ def bulk_retry() -> ResponseReturnValue:
     if filters.errors:
         return _refused(filters, form, " ".join(filters.errors.values()))
     if not form.validate():
-        return _refused(filters, form, " ".join(message for messages in form.errors.values() for message in messages))
+        return _refused(
+            filters, form, " ".join(str(message) for messages in form.errors.values() for message in messages)
+        )
     if form.all.data:
         now = datetime.now(UTC)
         ids = list(ids_in_view(user, filters, now, company_zone(db.session, user.company_id)))

@@ -35,7 +35,7 @@ from ops_ui.bounded_ids import MAX_ID
 from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
 from ops_ui.review.filters import is_id
 
-VERSION_MESSAGE = "The form is missing the appointment's version; reload the page."
+VERSION_MESSAGE = _l("The form is missing the appointment's version; reload the page.")
 CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}
 MAX_INTEGER = MAX_ID
 """The largest value an integer column holds; a bigger number in a form is damaged input (422), not a 500."""
@@ -44,7 +44,7 @@ MAX_INTEGER = MAX_ID
 def plain_text(form: FlaskForm, field: StringField) -> None:
     """Text that will be stored and sent to Cal.com may hold no control characters (a NUL breaks PostgreSQL)."""
     if field.data and not CONTROL_CHARACTERS.isdisjoint(field.data):
-        raise ValidationError("Remove the invisible control characters from this text.")
+        raise ValidationError(_l("Remove the invisible control characters from this text."))
 
 
 class ActionForm(FlaskForm):
@@ -64,8 +64,8 @@ class RetryForm(ActionForm):
     """Only the version: the warning before repeating a business failure is a confirm dialog in the browser."""
 
 
-PICK_A_FREE_TIME = "Pick one of the free times."
-FAR_AHEAD = "That time is more than a year ahead; pick one of the free times."
+PICK_A_FREE_TIME = _l("Pick one of the free times.")
+FAR_AHEAD = _l("That time is more than a year ahead; pick one of the free times.")
 """The same words as the reschedule service's own check, which this one only runs ahead of (before any maths)."""
 
 
@@ -96,10 +96,10 @@ class ReassignForm(ActionForm):
     """A colleague, and optionally one of their free times (then the appointment moves there too)."""
 
     staff_id = IntegerField(
-        "Staff member",
+        _l("Staff member"),
         validators=[
-            InputRequired("Choose a staff member."),
-            NumberRange(min=1, max=MAX_INTEGER, message="Choose a staff member."),
+            InputRequired(_l("Choose a staff member.")),
+            NumberRange(min=1, max=MAX_INTEGER, message=_l("Choose a staff member.")),
         ],
     )
     start = HiddenField()
@@ -117,14 +117,17 @@ class ReassignForm(ActionForm):
 
 class CancelForm(ActionForm):
     reason_code = SelectField(
-        "Reason",
-        choices=[SelectChoice("", "Choose a reason…"), *(SelectChoice(code, label) for code, label in REASONS.items())],
-        validators=[DataRequired("Choose why the appointment is cancelled.")],
+        _l("Reason"),
+        choices=[
+            SelectChoice("", _l("Choose a reason…")),
+            *(SelectChoice(code, label) for code, label in REASONS.items()),
+        ],
+        validators=[DataRequired(_l("Choose why the appointment is cancelled."))],
     )
-    reason_text = TextAreaField("Details", validators=[Optional(), Length(max=2000), plain_text])
+    reason_text = TextAreaField(_l("Details"), validators=[Optional(), Length(max=2000), plain_text])
 
 
-KEEP_MESSAGE = "The form does not say which appointment to keep; reload the page."
+KEEP_MESSAGE = _l("The form does not say which appointment to keep; reload the page.")
 
 
 class DuplicateCancelForm(ActionForm):
@@ -158,9 +161,9 @@ class ContactForm(ActionForm):
         validators=[name_if_sent, Length(max=NAME_LENGTH), single_line],
         render_kw={"autocomplete": "off"},
     )
-    email = EmailField("E-mail", validators=[Optional(), Length(max=320), plain_text])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=320), plain_text])
     phone = StringField(
-        "Phone", validators=[Optional(), Length(max=64), plain_text], render_kw={"placeholder": "+49 30 1234567"}
+        _l("Phone"), validators=[Optional(), Length(max=64), plain_text], render_kw={"placeholder": "+49 30 1234567"}
     )
     and_retry = HiddenField()
 
@@ -170,8 +173,8 @@ class ContactForm(ActionForm):
         return self.name.data if self.name.raw_data else None
 
 
-INCLUDE_UNCHANGED_LABEL = "Include business failures that were not changed (they will likely fail again)"
-IDS_MESSAGE = "The selection holds something that is not an appointment number; reload the page."
+INCLUDE_UNCHANGED_LABEL = _l("Include business failures that were not changed (they will likely fail again)")
+IDS_MESSAGE = _l("The selection holds something that is not an appointment number; reload the page.")
 
 
 class AppointmentIds(Field):

@@ -362,7 +362,7 @@ def cancel_orphan_booking(appointment_id: int, uid: str) -> ResponseReturnValue:
     form = RetryForm()
     target = url_for("review.detail", appointment_id=appointment.id)
     if not form.validate():
-        flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
+        flash(" ".join(str(message) for messages in form.errors.values() for message in messages), "error")
         return redirect(target, code=303)
     try:
         result = cancel_orphan(appointment.id, form.seen_version, signed_in_user(), uid)
@@ -546,13 +546,13 @@ def _panel(appointment: Appointment, panel: str) -> BaseResponse:
 
 def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> BaseResponse:
     errors = form.errors
-    messages = [message for field_errors in errors.values() for message in field_errors]
+    messages = [str(message) for field_errors in errors.values() for message in field_errors]
     return _row_response(
         appointment,
         422,
         toast=("error", " ".join(messages) or _("Check your input.")),
         panel=panel,
-        field_errors={name: " ".join(values) for name, values in errors.items()},
+        field_errors={name: " ".join(map(str, values)) for name, values in errors.items()},
         **(PANELS[panel](appointment, form) if panel else {}),
     )
 

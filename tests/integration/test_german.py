@@ -321,7 +321,7 @@ def test_an_action_answers_the_agent_in_german_and_in_english(app: Flask, client
         )
         return response.get_data(as_text=True)
 
-    assert "Der Termin hat den Status „cancelled“; es gibt nichts zu synchronisieren." in retry()
+    assert "Der Termin hat den Status „abgesagt“; es gibt nichts zu synchronisieren." in retry()
     _choose(client, "en")
     assert "The appointment is cancelled; there is nothing to sync." in retry()
 
