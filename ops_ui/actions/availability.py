@@ -29,6 +29,7 @@ from ops_ui.engine.deadline import scope_deadline
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
+from ops_ui.i18n import Sentence
 from ops_ui.models import Appointment, EventTypeMapping, Staff, SyncOperation
 
 NOT_OFFERED = "Cal.com does not offer this time."
@@ -95,7 +96,7 @@ class Search:
 
     found: dict[int, list[datetime]]
     searched_until: date
-    stopped: str | None = None
+    stopped: Sentence | None = None
 
 
 def offering_staff(appointment: Appointment) -> list[tuple[Staff, EventTypeMapping]]:

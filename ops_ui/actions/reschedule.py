@@ -41,6 +41,7 @@ from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
+from ops_ui.i18n import Sentence
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 from ops_ui.queue_rules import CLOSED_STATUSES
 
@@ -78,7 +79,7 @@ class NextFree:
 
     offers: tuple[Offer, ...]
     searched_until: date | None
-    stopped: str | None = None
+    stopped: Sentence | None = None
 
 
 def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datetime | None = None) -> FreeSlots:

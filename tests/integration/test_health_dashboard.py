@@ -305,7 +305,7 @@ def test_success_rate_and_desync_link_to_their_lists_and_every_figure_says_what_
     assert _tile(page, "desync") == ("/health/desync", "1")
     assert "1 already past their start" in page
     # Every figure carries its definition as visible help text and as a tooltip.
-    assert page.count('class="health-tile-help"') == 11
+    assert page.count('class="health-tile-help"') == 12  # the customers not informed included
     assert 'title="Failed appointments starting within the next 48 hours (not already started)."' in page
 
 
