@@ -89,7 +89,7 @@ def test_the_board_speaks_german_for_a_german_salon_with_german_dates(app: Flask
 
     assert '<html lang="de">' in page
     assert "<h1>Prüfliste</h1>" in page
-    for words in ("Erneut synchronisieren", "Verschieben", "Neu zuweisen", "Kontakt bearbeiten", "Termin absagen"):
+    for words in ("Sync wiederholen", "Verschieben", "Neu zuweisen", "Kontakt bearbeiten", "Termin absagen"):
         assert words in page
     assert f">{GERMAN_START}</time>" in page
     assert "2 Std. 15 Min." in page  # the service's duration
@@ -106,7 +106,7 @@ def test_a_board_row_fetched_by_htmx_is_german_too(app: Flask, client: FlaskClie
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200
     assert fragment.startswith(f'<tbody id="appt-{appointment.id}"')
-    assert "Erneut synchronisieren" in fragment and f">{GERMAN_START}</time>" in fragment
+    assert "Sync wiederholen" in fragment and f">{GERMAN_START}</time>" in fragment
     assert "Retry sync" not in fragment
 
 
