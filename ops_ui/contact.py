@@ -13,6 +13,8 @@ from typing import TypeGuard
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from ops_ui.i18n import Sentence, say
+
 ANONYMOUS_PHONE = re.compile(r"^anonymous_\d+_[0-9a-f]+$", re.IGNORECASE)
 PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "placeholder.local", "noemail.invalid"})
 PLACEHOLDER_LOCAL_PARTS = ("anonymous", "noreply", "no-reply", "placeholder", "unknown")
@@ -33,29 +35,30 @@ def is_placeholder_email(email: str | None) -> bool:
     )
 
 
-def email_problem(email: str) -> str | None:
-    """Why an e-mail cannot be used for a booking, or None when it can."""
+def email_problem(email: str) -> str | Sentence | None:
+    """Why an e-mail cannot be used for a booking (the validator's own English words for a malformed one), or None
+    when it can."""
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         return str(exc)
     if is_placeholder_email(email):
-        return "This is a placeholder address, not the customer's e-mail."
+        return say("This is a placeholder address, not the customer's e-mail.")
     return None
 
 
-def phone_problem(phone: str) -> str | None:
+def phone_problem(phone: str) -> Sentence | None:
     """Why a phone number cannot be used for a booking, or None when it can."""
     if is_anonymous_phone(phone):
-        return "This is an anonymous caller id, not a phone number."
+        return say("This is an anonymous caller id, not a phone number.")
     if not phone.strip().startswith("+"):
-        return "Use the international format, starting with + and the country code."
+        return say("Use the international format, starting with + and the country code.")
     try:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException as exc:
-        return f"Not a phone number: {exc}"
+        return say("Not a phone number: %(reason)s", reason=exc)
     if not phonenumbers.is_valid_number(parsed):
-        return "Not a valid phone number."
+        return say("Not a valid phone number.")
     return None
 
 

@@ -10,6 +10,7 @@ language of the request.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,6 +143,18 @@ def slot_time(moment: datetime, time_zone: str | None = None) -> str:
 def page_time(moment: datetime | None, time_zone: str | None = None) -> str:
     """The ``local_time`` filter: in the language of the page."""
     return local_time(moment, time_zone, current_locale())
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """A moment inside a sentence (``say("Rescheduled to %(when)s.", when=LocalTime(start, zone))``), written when
+    the sentence is: in the reader's language on a page, in English in what is stored, always in ``time_zone``."""
+
+    moment: datetime
+    time_zone: str | None = None
+
+    def __str__(self) -> str:
+        return page_time(self.moment, self.time_zone)
 
 
 def page_date(moment: datetime | None, time_zone: str | None = None) -> str:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ops_ui.actions.results import read_failure_sentence
+from ops_ui.actions.results import Text, read_failure_sentence
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import CalcomError
 from ops_ui.engine.attempts import AttemptRecorder
@@ -29,16 +29,16 @@ from ops_ui.engine.deadline import scope_deadline
 from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.extensions import db
-from ops_ui.i18n import Sentence
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, EventTypeMapping, Staff, SyncOperation
 
-NOT_OFFERED = "Cal.com does not offer this time."
+NOT_OFFERED = say("Cal.com does not offer this time.")
 
 
 @dataclass(frozen=True)
 class Availability:
     free: bool
-    note: str | None = None
+    note: Text | None = None
     """Why not free, in plain words."""
     failure: BookingFailure | None = None
     """Set when Cal.com could not be asked: then nobody knows, which is not the same as busy."""
@@ -65,7 +65,9 @@ def free_at(client: CalcomClient, event_type_id: int, start: datetime, end: date
         slots = client.get_slots(event_type_id, day, day + timedelta(days=1), time_zone)
     except CalcomError as error:
         failure = BookingFailure.from_error(error)
-        return Availability(False, f"Could not ask Cal.com: {read_failure_sentence(failure)}", failure)
+        return Availability(
+            False, say("Could not ask Cal.com: %(reason)s", reason=read_failure_sentence(failure)), failure
+        )
     starts = [slot.start for slot in slots]
     if start in starts or covered(start, end, starts, end - start):
         return Availability(True)

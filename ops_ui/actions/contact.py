@@ -24,40 +24,41 @@ from datetime import UTC, datetime
 from email_validator import validate_email
 from sqlalchemy import exists, select
 
-from ops_ui.actions.results import ActionResult, invalid_input, unsettled, with_settlement
+from ops_ui.actions.results import ActionResult, Text, invalid_input, one_after_another, unsettled, with_settlement
 from ops_ui.actions.retry import retry_sync
 from ops_ui.audit import audit_event
 from ops_ui.contact import email_problem, is_anonymous_phone, normalise_phone, phone_problem, usable_email
 from ops_ui.engine.claims import claim, load_for_action
 from ops_ui.engine.writes import Writer
 from ops_ui.extensions import db
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, Customer, SyncOperation, User
 
 ACTION = "contact_update"
-NEED_ONE = "Give an e-mail or an international phone number: Cal.com needs at least one."
+NEED_ONE = say("Give an e-mail or an international phone number: Cal.com needs at least one.")
 NAME_LENGTH = 200
 """The customer name column's length; Cal.com takes any non-empty name."""
 CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) | {chr(127)}
-NAME_FOUND_BY = (
+NAME_FOUND_BY = say(
     "Cal.com cannot rename the attendee of a booking, and finds this customer's bookings by name (there is no "
     "e-mail): keep the name while the booking exists."
 )
 
 
-def name_problem(name: str) -> str | None:
+def name_problem(name: str) -> Sentence | None:
     """Why ``name`` cannot be the customer's (and the Cal.com attendee's) name, or None."""
     if not name.strip():
-        return "Give the customer's name."
+        return say("Give the customer's name.")
     if len(name.strip()) > NAME_LENGTH:
-        return f"The name may have at most {NAME_LENGTH} characters."
+        return say("The name may have at most %(limit)s characters.", limit=NAME_LENGTH)
     if not CONTROL_CHARACTERS.isdisjoint(name):
-        return "Remove the invisible control characters (line breaks, tabs) from the name."
+        return say("Remove the invisible control characters (line breaks, tabs) from the name.")
     return None
 
 
-def contact_problems(email: str | None, phone: str | None) -> dict[str, str]:
+def contact_problems(email: str | None, phone: str | None) -> dict[str, Text]:
     """Form errors (field → problem) for the entered contact; empty when both are usable or absent-but-one-given."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Text] = {}
     if email and (problem := email_problem(email)):
         problems["email"] = problem
     if phone and (problem := phone_problem(phone)):
@@ -100,7 +101,7 @@ def update_contact(
     email = validate_email(email, check_deliverability=False).normalized if email else None
     phone = normalise_phone(phone) if phone else _kept_caller_id(customer)
     if (customer.name, customer.email, customer.phone) == (name, email, phone):
-        return ActionResult(True, ACTION, "The contact details were already like this.", appointment)
+        return ActionResult(True, ACTION, say("The contact details were already like this."), appointment)
     renamed_in_calcom_too = name == customer.name or appointment.calcom_booking_uid is None
 
     def apply(row: Appointment) -> list[AuditEvent]:
@@ -121,14 +122,16 @@ def update_contact(
     old_name = customer.name
     appointment = writer.finish(apply)
     saved = ", ".join(part for part in (email, phone) if part and not is_anonymous_phone(part))
-    message = with_settlement(f"Contact saved for {name}: {saved}.", settlement)
+    message = with_settlement(say("Contact saved for %(name)s: %(saved)s.", name=name, saved=saved), settlement)
     warning = None
     if not renamed_in_calcom_too:
-        warning = (
-            f"Cal.com's booking {appointment.calcom_booking_uid} keeps the name {old_name!r}: Cal.com cannot rename "
-            "an attendee. Bookings made from now on carry the new name."
+        warning = say(
+            "Cal.com's booking %(uid)s keeps the name %(name)s: Cal.com cannot rename an attendee. Bookings made from "
+            "now on carry the new name.",
+            uid=appointment.calcom_booking_uid,
+            name=repr(old_name),
         )
-        message = f"{message} {warning}"
+        message = one_after_another(message, warning)
     return ActionResult(True, ACTION, message, appointment, warning=warning)
 
 
@@ -170,5 +173,7 @@ def update_contact_then_retry(
         return saved
     retried = retry_sync(appointment_id, saved.appointment.version, actor)
     if retried.ok:
-        return replace(retried, message=f"{saved.message} {retried.message}", warning=saved.warning or retried.warning)
-    return replace(saved, appointment=retried.appointment, warning=f"The retry failed: {retried.message}")
+        message = one_after_another(saved.message, retried.message)
+        return replace(retried, message=message, warning=saved.warning or retried.warning)
+    warning = say("The retry failed: %(reason)s", reason=retried.message)
+    return replace(saved, appointment=retried.appointment, warning=warning)

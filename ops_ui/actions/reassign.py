@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -42,7 +41,9 @@ from ops_ui.actions.availability import (
 from ops_ui.actions.reschedule import first_search_day, start_problem
 from ops_ui.actions.results import (
     ActionResult,
+    Text,
     invalid_input,
+    one_after_another,
     read_failure_sentence,
     store_refusal,
     unsettled,
@@ -58,8 +59,11 @@ from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import contact_failure
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.extensions import db
+from ops_ui.formatting import LocalTime
+from ops_ui.i18n import Sentence, in_english, say
 from ops_ui.models import Appointment, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
 from ops_ui.queue_rules import CLOSED_STATUSES
+from ops_ui.status_labels import status_word
 
 ACTION = "reassign"
 TOUCHED = ("staff_id", "starts_at", "ends_at", "calcom_booking_uid", "sync_status", "last_error_category")
@@ -80,7 +84,7 @@ class Option:
     event_type_id: int
     free: bool
     same_person: bool = False
-    note: str | None = None
+    note: Text | None = None
     next_free: datetime | None = None
 
 
@@ -101,7 +105,7 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
     for staff, mapping in _candidates(appointment):
         event_type_id = mapping.calcom_event_type_id
         if current is not None and current_user is not None and staff.calcom_user_id == current_user:
-            note = f"Same Cal.com user as {current.name}: the same person, already holding this time."
+            note = say("Same Cal.com user as %(name)s: the same person, already holding this time.", name=current.name)
             options.append(Option(staff, event_type_id, free=False, same_person=True, note=note))
             continue
         if appointment.starts_at > now:
@@ -110,7 +114,7 @@ def reassign_options(appointment: Appointment, *, now: datetime | None = None) -
             answer = answers[event_type_id]
             options.append(Option(staff, event_type_id, free=answer.free, note=answer.note))
         else:
-            options.append(Option(staff, event_type_id, free=False, note="The appointment time has passed."))
+            options.append(Option(staff, event_type_id, free=False, note=say("The appointment time has passed.")))
     return _with_next_free(appointment, options, now)
 
 
@@ -133,7 +137,8 @@ def _with_next_free(appointment: Appointment, options: list[Option], now: dateti
         if starts:
             option = Option(option.staff, option.event_type_id, False, note=option.note, next_free=starts[0])
         elif starts is not None and search.stopped:
-            note = f"{option.note} Could not look for a later free time: {search.stopped}"
+            cut_short = say("Could not look for a later free time: %(reason)s", reason=search.stopped)
+            note = one_after_another(option.note, cut_short) if option.note else cut_short
             option = Option(option.staff, option.event_type_id, False, note=note)
         with_times.append(option)
     return with_times
@@ -192,6 +197,7 @@ def reassign(
     booking_uid = booking.uid if booking else old_uid
     assert booking_uid is not None
     warning = move.warning
+    stored_warning = in_english(warning) if warning else None  # audit notes are records: English
 
     def apply(row: Appointment) -> list[AuditEvent]:
         if move.staff_changed:
@@ -205,27 +211,33 @@ def reassign(
             events.append(
                 audit_event(
                     row, actor, "cancel_old_booking_failed", before={"calcom_booking_uid": old_uid}, after=None,
-                    note=warning, at=now,
+                    note=stored_warning, at=now,
                 )
             )  # fmt: skip
-        note = "\n".join(text for text in (reason, warning) if text) or None
+        note = "\n".join(text for text in (reason, stored_warning) if text) or None
         events.append(audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=note, at=now))
         return events
 
     fresh = writer.finish(apply)
-    how = (
-        f"Cal.com booking {booking_uid} reassigned" if booking_uid == old_uid else f"new Cal.com booking {booking_uid}"
+    who = new_staff.name if move.staff_changed else fresh.staff.name if fresh.staff else "?"
+    message = with_settlement(
+        _done(fresh, who, moved=new_start is not None, same_uid=booking_uid == old_uid), settlement
     )
-    if new_start is None:
-        done = f"Reassigned to {new_staff.name}; {how}."
-    else:
-        local = fresh.starts_at.astimezone(ZoneInfo(fresh.company.time_zone))
-        who = new_staff.name if move.staff_changed else fresh.staff.name if fresh.staff else "?"
-        done = f"Moved to {local:%a %d %b %Y, %H:%M} with {who}; {how}."
-    message = with_settlement(done, settlement)
     if warning:
-        message = f"{message} {warning}"
+        message = one_after_another(message, warning)
     return ActionResult(True, ACTION, message, fresh, booking_uid=booking_uid, warning=warning)
+
+
+def _done(fresh: Appointment, who: str, *, moved: bool, same_uid: bool) -> Sentence:
+    """What the agent reads after a reassignment: to whom (and when, if the time moved), and which booking holds it."""
+    uid = fresh.calcom_booking_uid
+    how = (
+        say("Cal.com booking %(uid)s reassigned", uid=uid) if same_uid else say("new Cal.com booking %(uid)s", uid=uid)
+    )
+    if not moved:
+        return say("Reassigned to %(name)s; %(how)s.", name=who, how=how)
+    when = LocalTime(fresh.starts_at, fresh.company.time_zone)
+    return say("Moved to %(when)s with %(name)s; %(how)s.", when=when, name=who, how=how)
 
 
 def _asked(new_staff: Staff, new_start: datetime | None) -> str:
@@ -239,12 +251,12 @@ def _refusal_before_asking(
 ) -> ActionResult | None:
     """Why the reassignment cannot even be tried (nothing is claimed or sent), or None."""
     if appointment.status in CLOSED_STATUSES:
-        return ActionResult(
-            False, ACTION, f"The appointment is {appointment.status.value}; it cannot be reassigned.", appointment
-        )
+        status = status_word(appointment.status)
+        message = say("The appointment is %(status)s; it cannot be reassigned.", status=status)
+        return ActionResult(False, ACTION, message, appointment)
     new_staff, mapping, problem = _target(appointment, staff_id)
     if problem or new_staff is None or mapping is None:
-        return invalid_input(ACTION, appointment, {"staff_id": problem or "Choose a staff member."})
+        return invalid_input(ACTION, appointment, {"staff_id": problem or say("Choose a staff member.")})
     if new_start is not None:
         problem = start_problem(new_start, now)
         return invalid_input(ACTION, appointment, {"start": problem}) if problem else None
@@ -252,7 +264,7 @@ def _refusal_before_asking(
         return ActionResult(
             False,
             ACTION,
-            "The appointment time has passed; Cal.com does not book the past. Reschedule it first.",
+            say("The appointment time has passed; Cal.com does not book the past. Reschedule it first."),
             appointment,
             category=ErrorCategory.PAST_APPOINTMENT,
         )
@@ -268,16 +280,23 @@ def _refusal_after_asking(
     if availability.failure is not None:
         fresh = writer.finish(lambda row: [])
         failure = availability.failure
-        message = f"Could not check whether {new_staff.name} is free: {read_failure_sentence(failure)}"
+        message = say(
+            "Could not check whether %(name)s is free: %(reason)s",
+            name=new_staff.name,
+            reason=read_failure_sentence(failure),
+        )
         return ActionResult(False, ACTION, message, fresh, category=failure.category, detail=failure.detail)
     if not availability.free:
         fresh = writer.finish(lambda row: [])
-        busy = f"{new_staff.name} is not free at this time in Cal.com: {availability.note}"
+        busy = say(
+            "%(name)s is not free at this time in Cal.com: %(reason)s", name=new_staff.name, reason=availability.note
+        )
         return invalid_input(ACTION, fresh, {"staff_id": busy})
     missing = contact_failure(row.customer) if row.calcom_booking_uid is None else None
     if missing is not None:
         fresh = writer.finish(lambda row: [])
-        return ActionResult(False, ACTION, f"Not sent to Cal.com: {missing.message}", fresh, category=missing.category)
+        message = say("Not sent to Cal.com: %(reason)s", reason=missing.message)
+        return ActionResult(False, ACTION, message, fresh, category=missing.category)
     return None
 
 
@@ -287,7 +306,7 @@ class _Move:
 
     operation: SyncOperation
     outcome: WriteOutcome
-    warning: str | None = None
+    warning: Sentence | None = None
     staff_changed: bool = True
     """False when only the time moved (Cal.com refused to hand a moved round-robin booking to the colleague)."""
     old_booking_left: bool = False
@@ -310,15 +329,23 @@ def _move_booking(
     if cancelled.done:
         return _Move(SyncOperation.CREATE, created)
     if cancelled.verdict is Verdict.UNCERTAIN:
-        warning = (
-            f"Cal.com did not confirm that the old booking {old_uid} was cancelled; the next action on this "
-            "appointment checks it and cancels it if it is still live."
+        warning = say(
+            "Cal.com did not confirm that the old booking %(uid)s was cancelled; the next action on this appointment "
+            "checks it and cancels it if it is still live.",
+            uid=old_uid,
         )
         return _Move(SyncOperation.CREATE, created, warning, old_booking_left=True)
     failure = cancelled.lookup_failure or cancelled.failure
     warning = (
-        f"The old Cal.com booking {old_uid} could NOT be cancelled and still needs cancelling in Cal.com"
-        f"{': ' + failure.message if failure else ''}"
+        say(
+            "The old Cal.com booking %(uid)s could NOT be cancelled and still needs cancelling in Cal.com: %(reason)s",
+            uid=old_uid,
+            reason=failure.message,
+        )
+        if failure
+        else say(
+            "The old Cal.com booking %(uid)s could NOT be cancelled and still needs cancelling in Cal.com", uid=old_uid
+        )
     )
     return _Move(SyncOperation.CREATE, created, warning, old_booking_left=True)
 
@@ -336,8 +363,18 @@ def _hand_over_round_robin(writer: Writer, uid: str, new_staff: Staff, start: da
         return _Move(SyncOperation.REASSIGN, handed)
     failure = handed.lookup_failure or handed.failure
     warning = (
-        f"The booking moved to the new time, but Cal.com did not hand it to {new_staff.name}"
-        f"{': ' + failure.message if failure else ''}. It stays with its host; reassign it again."
+        say(
+            "The booking moved to the new time, but Cal.com did not hand it to %(name)s: %(reason)s. It stays with its "
+            "host; reassign it again.",
+            name=new_staff.name,
+            reason=failure.message,
+        )
+        if failure
+        else say(
+            "The booking moved to the new time, but Cal.com did not hand it to %(name)s. It stays with its host; "
+            "reassign it again.",
+            name=new_staff.name,
+        )
     )
     return _Move(SyncOperation.REASSIGN, moved, warning, staff_changed=False)
 
@@ -355,25 +392,37 @@ def _candidates(appointment: Appointment) -> list[tuple[Staff, EventTypeMapping]
     return [(staff, mapping) for staff, mapping in offering_staff(appointment) if staff.id != appointment.staff_id]
 
 
-def _target(appointment: Appointment, staff_id: int) -> tuple[Staff | None, EventTypeMapping | None, str | None]:
+def _target(appointment: Appointment, staff_id: int) -> tuple[Staff | None, EventTypeMapping | None, Sentence | None]:
     """The new staff and their event type for the service, or why they cannot take the appointment."""
     staff = db.session.get(Staff, staff_id)
     if staff is None or staff.company_id != appointment.company_id:
-        return staff, None, "Choose a staff member of this company."
+        return staff, None, say("Choose a staff member of this company.")
     if staff.id == appointment.staff_id:
-        return staff, None, f"{staff.name} already has this appointment."
+        return staff, None, say("%(name)s already has this appointment.", name=staff.name)
     if not staff.active:
-        return staff, None, f"{staff.name} is no longer active."
+        return staff, None, say("%(name)s is no longer active.", name=staff.name)
     current = appointment.staff
     if current is not None and current.calcom_user_id is not None and current.calcom_user_id == staff.calcom_user_id:
-        return staff, None, f"{staff.name} is the same Cal.com user as {current.name}; nothing would change."
+        return (
+            staff,
+            None,
+            say(
+                "%(name)s is the same Cal.com user as %(current)s; nothing would change.",
+                name=staff.name,
+                current=current.name,
+            ),
+        )
     mapping = db.session.scalar(
         select(EventTypeMapping).where(
             EventTypeMapping.service_id == appointment.service_id, EventTypeMapping.staff_id == staff.id
         )
     )
     if mapping is None:
-        return staff, None, f"{staff.name} does not offer {appointment.service.name} in Cal.com."
+        return (
+            staff,
+            None,
+            say("%(name)s does not offer %(service)s in Cal.com.", name=staff.name, service=appointment.service.name),
+        )
     return staff, mapping, None
 
 

@@ -41,9 +41,11 @@ from ops_ui.engine.failures import BookingFailure
 from ops_ui.engine.gateway import calcom_client
 from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
-from ops_ui.i18n import Sentence
+from ops_ui.formatting import LocalTime
+from ops_ui.i18n import Sentence, say
 from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
 from ops_ui.queue_rules import CLOSED_STATUSES
+from ops_ui.status_labels import status_word
 
 ACTION = "reschedule"
 DEFAULT_DAYS = 7
@@ -92,7 +94,7 @@ def free_slots(appointment: Appointment, *, days: int = DEFAULT_DAYS, now: datet
     mapping = mapping_for(appointment)
     if mapping is None:
         failure = precheck(appointment, mapping, _NO_PAST_CHECK)
-        message = failure.message if failure else "No Cal.com event type for this appointment."
+        message = failure.message if failure else say("No Cal.com event type for this appointment.")
         category = failure.category if failure else ErrorCategory.NO_EVENT_TYPE
         return FreeSlots(False, (), time_zone, message=message, category=category)
     first = first_search_day(appointment, now)
@@ -204,24 +206,24 @@ def reschedule(
         return [audit_event(row, actor, ACTION, before=before, after=snapshot(row, *TOUCHED), note=reason, at=now)]
 
     fresh = writer.finish(apply)
-    local = booking.start.astimezone(ZoneInfo(fresh.company.time_zone))
-    message = f"Rescheduled to {local:%a %d %b %Y, %H:%M}; Cal.com booking {booking.uid}."
+    when = LocalTime(booking.start, fresh.company.time_zone)
+    message = say("Rescheduled to %(when)s; Cal.com booking %(uid)s.", when=when, uid=booking.uid)
     return ActionResult(True, ACTION, with_settlement(message, settlement), fresh, booking_uid=booking.uid)
 
 
 def _refusal_before_asking(appointment: Appointment, new_start: datetime, now: datetime) -> ActionResult | None:
     """Why the move cannot even be tried (nothing is claimed or sent), or None."""
     if appointment.status in CLOSED_STATUSES:
-        return ActionResult(
-            False, ACTION, f"The appointment is {appointment.status.value}; it cannot be rescheduled.", appointment
-        )
+        status = status_word(appointment.status)
+        message = say("The appointment is %(status)s; it cannot be rescheduled.", status=status)
+        return ActionResult(False, ACTION, message, appointment)
     problem = start_problem(new_start, now)
     if problem:
         return invalid_input(ACTION, appointment, {"new_start": problem})
     if _active_uid(appointment) is None and appointment.uncertain_request is None:
         missing = precheck(appointment, mapping_for(appointment), _NO_PAST_CHECK)
         if missing is not None:
-            message = f"Not sent to Cal.com: {missing.message}"
+            message = say("Not sent to Cal.com: %(reason)s", reason=missing.message)
             return ActionResult(False, ACTION, message, appointment, category=missing.category)
     return None
 
@@ -239,12 +241,12 @@ def _move(writer: Writer, new_start: datetime, reason: str | None) -> tuple[Sync
     return SyncOperation.CREATE, writer.create(mapping.calcom_event_type_id, new_start)
 
 
-def start_problem(new_start: datetime, now: datetime) -> str | None:
+def start_problem(new_start: datetime, now: datetime) -> Sentence | None:
     """Why ``new_start`` cannot be booked at all (past, or more than a year ahead), or None."""
     if new_start <= now:
-        return "That time has already passed; pick a time in the future."
+        return say("That time has already passed; pick a time in the future.")
     if new_start > now + timedelta(days=LATEST_DAYS_AHEAD):
-        return "That time is more than a year ahead; pick one of the free times."
+        return say("That time is more than a year ahead; pick one of the free times.")
     return None
 
 

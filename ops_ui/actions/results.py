@@ -64,7 +64,7 @@ class ActionResult:
     category: ErrorCategory | None = None
     http_status: int | None = None
     booking_uid: str | None = None
-    warning: str | None = None
+    warning: Text | None = None
     detail: str | None = None
     field_errors: Mapping[str, Text] = field(default_factory=lambda: _NO_ERRORS)
 
@@ -194,6 +194,11 @@ def invalid_input(action: str, appointment: Appointment, field_errors: Mapping[s
         appointment=appointment,
         field_errors=MappingProxyType(dict(field_errors)),
     )
+
+
+def one_after_another(first: Text, then: Text) -> Sentence:
+    """Two sentences in one toast, each worded when shown."""
+    return say("%(first)s %(then)s", first=first, then=then)
 
 
 def with_settlement(message: Text, settlement: Settlement | None) -> Text:

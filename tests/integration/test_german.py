@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import login_user
@@ -36,6 +38,7 @@ from ops_ui.models import (
 )
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
 from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
+from tests.support.salon import book_directly, make_salon_appointment, make_synced_salon, slot_start
 
 WEDNESDAY_10_BERLIN = datetime(2028, 12, 6, 9, 0, tzinfo=UTC)
 """Wednesday 6 December 2028, 10:00 in Berlin (CET, UTC+1): far enough ahead to stay on the default board."""
@@ -440,3 +443,49 @@ def test_a_cancel_answers_the_agent_in_german_and_stores_its_reason_as_a_code(ap
     assert "Appointment cancelled (there was no Cal.com booking)." in cancel(second)
     db.session.expire_all()
     assert db.session.get(Appointment, first.id).cancellation_reason == "customer_request"  # type: ignore[union-attr]
+
+
+GERMAN_SLOT = re.compile(r"[A-Z][a-z]\., \d{1,2}\. [A-ZÄ][a-zä]+\.? \d{4}, 10:30 MES?Z")
+"""A slot at 10:30 Berlin time as German readers write it: ``Mi., 2. Dez. 2026, 10:30 MEZ``."""
+ENGLISH_SLOT = re.compile(r"[A-Z][a-z]{2} \d{2} [A-Z][a-z]{2} \d{4}, 10:30 CES?T")
+
+
+@pytest.mark.calcom_simulator(timeout=0.5)
+def test_a_reschedule_and_a_refused_reassign_answer_in_the_readers_language_and_date_format(
+    app: Flask, client: FlaskClient, sim: Any
+) -> None:
+    salon = make_synced_salon(sim.admin)
+    salon.agent.locale = "de"
+    db.session.commit()
+    login(client, salon.agent)
+
+    def move_then_hand_to_a_busy_colleague(days_ahead: int) -> tuple[str, str]:
+        appointment = make_salon_appointment(salon, start=slot_start(days_ahead))
+        new_start = slot_start(days_ahead + 1)
+        book_directly(sim, salon.colleague_event_type_id, new_start)
+        token = csrf_token(client, f"/review/{appointment.id}")
+        moved = client.post(
+            f"/review/{appointment.id}/reschedule",
+            data={"version": appointment.version, "start": new_start.isoformat(), "csrf_token": token},
+            headers=HTMX_HEADERS,
+        )
+        assert moved.status_code == 200
+        db.session.expire_all()
+        version = db.session.get(Appointment, appointment.id).version  # type: ignore[union-attr]
+        refused = client.post(
+            f"/review/{appointment.id}/reassign",
+            data={"version": version, "staff_id": salon.colleague.id, "csrf_token": token},
+            headers=HTMX_HEADERS,
+        )
+        assert refused.status_code == 422
+        return moved.get_data(as_text=True), refused.get_data(as_text=True)
+
+    moved, refused = move_then_hand_to_a_busy_colleague(2)
+    assert re.search(rf"Verschoben auf {GERMAN_SLOT.pattern}; Cal.com-Buchung ", moved), moved[-1500:]
+    assert "Rescheduled" not in moved
+    assert "Mia Wagner ist zu dieser Zeit in Cal.com nicht frei: Cal.com bietet diese Zeit nicht an." in refused
+
+    _choose(client, "en")
+    moved, refused = move_then_hand_to_a_busy_colleague(4)
+    assert re.search(rf"Rescheduled to {ENGLISH_SLOT.pattern}; Cal.com booking ", moved), moved[-1500:]
+    assert "Mia Wagner is not free at this time in Cal.com: Cal.com does not offer this time." in refused
