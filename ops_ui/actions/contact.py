@@ -88,14 +88,9 @@ def update_contact(
     now = now or datetime.now(UTC)
     appointment = load_for_action(appointment_id, expected_version, actor)
     customer = appointment.customer
-    email = (email or "").strip() or None
-    phone = (phone or "").strip() or None
+    email, phone = _entered(email), _entered(phone)
     name = customer.name if name is None else name.strip()
-    problems = contact_problems(email, phone)
-    if problem := name_problem(name):
-        problems["name"] = problem
-    elif name != customer.name and not usable_email(email) and _has_live_booking(customer):
-        problems["name"] = NAME_FOUND_BY
+    problems = _form_problems(customer, name, email, phone)
     if problems:
         return invalid_input(ACTION, appointment, problems)
     email = validate_email(email, check_deliverability=False).normalized if email else None
@@ -121,18 +116,43 @@ def update_contact(
         return unsettled(writer, ACTION, settlement)
     old_name = customer.name
     appointment = writer.finish(apply)
-    saved = ", ".join(part for part in (email, phone) if part and not is_anonymous_phone(part))
-    message = with_settlement(say("Contact saved for %(name)s: %(saved)s.", name=name, saved=saved), settlement)
-    warning = None
-    if not renamed_in_calcom_too:
-        warning = say(
-            "Cal.com's booking %(uid)s keeps the name %(name)s: Cal.com cannot rename an attendee. Bookings made from "
-            "now on carry the new name.",
-            uid=appointment.calcom_booking_uid,
-            name=repr(old_name),
-        )
+    message = with_settlement(
+        say("Contact saved for %(name)s: %(saved)s.", name=name, saved=_shown_contact(email, phone)), settlement
+    )
+    warning = None if renamed_in_calcom_too else _old_name_kept(appointment, old_name)
+    if warning is not None:
         message = one_after_another(message, warning)
     return ActionResult(True, ACTION, message, appointment, warning=warning)
+
+
+def _entered(value: str | None) -> str | None:
+    """A form field's text without surrounding blanks; None when nothing is left."""
+    return (value or "").strip() or None
+
+
+def _form_problems(customer: Customer, name: str, email: str | None, phone: str | None) -> dict[str, Text]:
+    """Form errors (field → problem) for the entered name and contact of ``customer``; empty when all can be saved."""
+    problems = contact_problems(email, phone)
+    if problem := name_problem(name):
+        problems["name"] = problem
+    elif name != customer.name and not usable_email(email) and _has_live_booking(customer):
+        problems["name"] = NAME_FOUND_BY
+    return problems
+
+
+def _shown_contact(email: str | None, phone: str | None) -> str:
+    """The saved e-mail and phone as the agent reads them; an anonymous caller id is no contact and is left out."""
+    return ", ".join(part for part in (email, phone) if part and not is_anonymous_phone(part))
+
+
+def _old_name_kept(appointment: Appointment, old_name: str) -> Sentence:
+    """The warning that the existing Cal.com booking keeps the customer's old name."""
+    return say(
+        "Cal.com's booking %(uid)s keeps the name %(name)s: Cal.com cannot rename an attendee. Bookings made from "
+        "now on carry the new name.",
+        uid=appointment.calcom_booking_uid,
+        name=repr(old_name),
+    )
 
 
 def _kept_caller_id(customer: Customer) -> str | None:

@@ -164,11 +164,9 @@ def reassign(
     status.
     """
     now = now or datetime.now(UTC)
-    if new_start is not None and (new_start.tzinfo is None or new_start.utcoffset() is None):
-        raise ValueError("new_start must be an aware datetime")
+    _require_aware(new_start)
     appointment = load_for_action(appointment_id, expected_version, actor)
-    if new_start is not None and new_start.astimezone(UTC) == appointment.starts_at:
-        new_start = None
+    new_start = _changed_start(appointment, new_start)
     refusal = _refusal_before_asking(appointment, staff_id, new_start, now)
     if refusal is not None:
         return refusal
@@ -219,13 +217,33 @@ def reassign(
         return events
 
     fresh = writer.finish(apply)
-    who = new_staff.name if move.staff_changed else fresh.staff.name if fresh.staff else "?"
     message = with_settlement(
-        _done(fresh, who, moved=new_start is not None, same_uid=booking_uid == old_uid), settlement
+        _done(fresh, _holder(fresh, new_staff, move), moved=new_start is not None, same_uid=booking_uid == old_uid),
+        settlement,
     )
     if warning:
         message = one_after_another(message, warning)
     return ActionResult(True, ACTION, message, fresh, booking_uid=booking_uid, warning=warning)
+
+
+def _require_aware(new_start: datetime | None) -> None:
+    """A new start must say its time zone: a naive one is a programming error, not an agent's."""
+    if new_start is not None and (new_start.tzinfo is None or new_start.utcoffset() is None):
+        raise ValueError("new_start must be an aware datetime")
+
+
+def _changed_start(appointment: Appointment, new_start: datetime | None) -> datetime | None:
+    """``new_start`` when it moves the appointment; None when there is none or it is the appointment's own time."""
+    if new_start is not None and new_start.astimezone(UTC) == appointment.starts_at:
+        return None
+    return new_start
+
+
+def _holder(fresh: Appointment, new_staff: Staff, move: _Move) -> str:
+    """Who holds the appointment now: the colleague, or its staff when Cal.com kept the moved booking with them."""
+    if move.staff_changed:
+        return new_staff.name
+    return fresh.staff.name if fresh.staff else "?"
 
 
 def _done(fresh: Appointment, who: str, *, moved: bool, same_uid: bool) -> Sentence:

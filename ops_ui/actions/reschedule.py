@@ -43,7 +43,7 @@ from ops_ui.engine.prechecks import precheck
 from ops_ui.engine.writes import Verdict, WriteOutcome, Writer, mark_synced
 from ops_ui.formatting import LocalTime
 from ops_ui.i18n import Sentence, say
-from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, SyncOperation, User
+from ops_ui.models import Appointment, AppointmentStatus, AuditEvent, EventTypeMapping, Staff, SyncOperation, User
 from ops_ui.queue_rules import CLOSED_STATUSES
 from ops_ui.status_labels import status_word
 
@@ -123,19 +123,11 @@ def next_free_times(
     same Cal.com user as the appointment's staff are the same person and offer nothing of their own.
     """
     now = now or datetime.now(UTC)
-    current = appointment.staff
-    candidates = [
-        (staff, mapping)
-        for staff, mapping in offering_staff(appointment)
-        if staff.id == appointment.staff_id
-        or current is None
-        or current.calcom_user_id is None
-        or staff.calcom_user_id != current.calcom_user_id
-    ]
+    candidates = _offering_people(appointment)
     if not candidates:
         return NextFree((), None)
     first = own.first_day or first_search_day(appointment, now)
-    own_mapping = next((mapping for staff, mapping in candidates if staff.id == appointment.staff_id), None)
+    own_mapping = _own_mapping(appointment, candidates)
     known = {own_mapping.calcom_event_type_id: own.slots} if own.ok and own_mapping is not None else None
     uid = _active_uid(appointment)
     search = search_free_starts(
@@ -148,13 +140,42 @@ def next_free_times(
         reschedule_uids={own_mapping.calcom_event_type_id: uid} if own_mapping is not None and uid else None,
         known=known,
     )
+    offers = _earliest_first(appointment, candidates, search.found)
+    return NextFree(tuple(offers[:count]), search.searched_until, search.stopped)
+
+
+def _offering_people(appointment: Appointment) -> list[tuple[Staff, EventTypeMapping]]:
+    """Everyone offering the service, with their event type; another staff record of the same Cal.com user as the
+    appointment's staff is the same person and is left out."""
+    current = appointment.staff
+    return [
+        (staff, mapping)
+        for staff, mapping in offering_staff(appointment)
+        if staff.id == appointment.staff_id
+        or current is None
+        or current.calcom_user_id is None
+        or staff.calcom_user_id != current.calcom_user_id
+    ]
+
+
+def _own_mapping(appointment: Appointment, candidates: list[tuple[Staff, EventTypeMapping]]) -> EventTypeMapping | None:
+    """The appointment's own staff's event type among ``candidates``, if they offer the service."""
+    return next((mapping for staff, mapping in candidates if staff.id == appointment.staff_id), None)
+
+
+def _earliest_first(
+    appointment: Appointment,
+    candidates: list[tuple[Staff, EventTypeMapping]],
+    found: dict[int, list[datetime]],
+) -> list[Offer]:
+    """Every found start as an offer of its staff member, earliest first; at the same time the own staff first."""
     offers = [
         Offer(staff, start, own=staff.id == appointment.staff_id)
         for staff, mapping in candidates
-        for start in search.found[mapping.calcom_event_type_id]
+        for start in found[mapping.calcom_event_type_id]
     ]
     offers.sort(key=lambda offer: (offer.start, not offer.own, offer.staff.name, offer.staff.id))
-    return NextFree(tuple(offers[:count]), search.searched_until, search.stopped)
+    return offers
 
 
 def first_search_day(appointment: Appointment, now: datetime) -> date:
