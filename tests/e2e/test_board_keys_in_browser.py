@@ -13,10 +13,12 @@ import pytest
 from playwright.sync_api import ConsoleMessage, FloatRect, Locator, Page, expect
 from sqlalchemy import select
 
+from ops_ui.demo.seed import DemoSummary
 from ops_ui.extensions import db
 from ops_ui.models import Appointment, SyncStatus
 from tests.e2e.pages.login import sign_in
 from tests.e2e.pages.review import ReviewBoard
+from tests.support.simulator_fixtures import RunningSimulator
 
 SUCCESS_TOAST_GONE_WITHIN_MS = 10_000  # toast-close.js removes it after 6 s
 
@@ -76,8 +78,8 @@ def _assert_no_toast_covers_an_action(page: Page) -> None:
 
 
 def test_shortcuts_menus_toasts_and_remembered_filters_work_on_the_board_without_a_csp_violation(
-    page: Page, live_server, demo_salon, sim, csp_violations
-):
+    page: Page, live_server: str, demo_salon: DemoSummary, sim: RunningSimulator, csp_violations: list[str]
+) -> None:
     sign_in(page, live_server, "agent")
     board = ReviewBoard(page, live_server)
     _shortcuts_move_the_current_row_open_its_page_and_act_but_not_while_typing(board)
@@ -189,7 +191,7 @@ def _the_folded_filters_stay_as_the_agent_left_them_across_reloads(board: Review
 
 
 def _a_success_toast_goes_by_itself_an_error_stays_until_closed_and_neither_covers_the_actions(
-    board: ReviewBoard, sim
+    board: ReviewBoard, sim: RunningSimulator
 ) -> None:
     page = board.page
     appointment = db.session.scalars(
