@@ -545,12 +545,14 @@ def _panel(appointment: Appointment, panel: str) -> BaseResponse:
 
 
 def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> BaseResponse:
+    """The row again with the form's errors: at their fields when htmx swaps in the panel showing them (an error toast
+    that stays would only cover the panel's buttons next to errors already shown), else as a message too."""
     errors = form.errors
     messages = [str(message) for field_errors in errors.values() for message in field_errors]
     return _row_response(
         appointment,
         422,
-        toast=("error", " ".join(messages) or _("Check your input.")),
+        toast=None if panel and is_htmx_request() else ("error", " ".join(messages) or _("Check your input.")),
         panel=panel,
         field_errors={name: " ".join(map(str, values)) for name, values in errors.items()},
         **(PANELS[panel](appointment, form) if panel else {}),
