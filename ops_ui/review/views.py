@@ -544,15 +544,19 @@ def _panel(appointment: Appointment, panel: str) -> BaseResponse:
     return _row_response(appointment, panel=panel, **PANELS[panel](appointment, None))
 
 
+def _error_toast(message: str, panel: str | None) -> tuple[str, str] | None:
+    """An error toast, unless htmx swaps in the panel that shows the error itself: a toast that stays until closed
+    would only repeat it over the panel's buttons. A plain form post shows it as a message on the page."""
+    return None if panel and is_htmx_request() else ("error", message)
+
+
 def _invalid(appointment: Appointment, panel: str | None, form: FlaskForm) -> BaseResponse:
-    """The row again with the form's errors: at their fields when htmx swaps in the panel showing them (an error toast
-    that stays would only cover the panel's buttons next to errors already shown), else as a message too."""
     errors = form.errors
     messages = [str(message) for field_errors in errors.values() for message in field_errors]
     return _row_response(
         appointment,
         422,
-        toast=None if panel and is_htmx_request() else ("error", " ".join(messages) or _("Check your input.")),
+        toast=_error_toast(" ".join(messages) or _("Check your input."), panel),
         panel=panel,
         field_errors={name: " ".join(map(str, values)) for name, values in errors.items()},
         **(PANELS[panel](appointment, form) if panel else {}),
@@ -591,7 +595,7 @@ def _run(
         return _row_response(
             fresh,
             422,
-            toast=("error", str(result.message)),
+            toast=_error_toast(str(result.message), panel if is_open(fresh) else None),
             panel=panel,
             field_errors=dict(result.field_errors),
             **extra,
