@@ -6,13 +6,16 @@ same language (``ops_ui.formatting``), in the company's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from flask import Flask, current_app, has_request_context
-from flask_babel import force_locale, get_locale, gettext
+from flask import Flask, current_app, g, has_request_context
+from flask_babel import force_locale, get_locale, get_translations, gettext
 from flask_login import current_user
+from jinja2.nodes import EvalContext
+from jinja2.utils import pass_eval_context
+from markupsafe import Markup
 
 from ops_ui.config import PROJECT_ROOT
 from ops_ui.extensions import babel, db
@@ -105,7 +108,31 @@ def in_english(text: object) -> str:
         return str(text)
 
 
+def _catalogue_lookup() -> Callable[[str], str]:
+    """The catalogue of the request's language, found once per language and request: a page asks for it a thousand
+    times, and Flask-Babel would look up the locale and the catalogue at each."""
+    locale = get_locale()
+    cached: tuple[object, Callable[[str], str]] | None = g.get("_catalogue_lookup")
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations().gettext)
+        g._catalogue_lookup = cached
+    return cached[1]
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, text: str, **values: Any) -> str:
+    """``_()`` and ``gettext()`` in templates, as Jinja's own (always a format string; markup where autoescaping, so
+    values are escaped), in one call instead of three nested ones."""
+    words = _catalogue_lookup()(text)
+    return (Markup(words) if eval_ctx.autoescape else words) % values
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals |= {"LANGUAGES": LANGUAGES, "current_locale": current_locale}
+    app.jinja_env.globals |= {
+        "LANGUAGES": LANGUAGES,
+        "current_locale": current_locale,
+        "_": template_gettext,
+        "gettext": template_gettext,
+    }
