@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask_babel import force_locale, get_locale, get_translations, gettext
 from flask_login import current_user
 from jinja2.nodes import EvalContext
@@ -108,23 +108,29 @@ def in_english(text: object) -> str:
         return str(text)
 
 
-def _catalogue_lookup() -> Callable[[str], str]:
-    """The catalogue of the request's language, found once per language and request: a page asks for it a thousand
-    times, and Flask-Babel would look up the locale and the catalogue at each."""
-    locale = get_locale()
-    cached: tuple[object, Callable[[str], str]] | None = g.get("_catalogue_lookup")
-    if cached is None or cached[0] is not locale:
-        cached = (locale, get_translations().gettext)
-        g._catalogue_lookup = cached
-    return cached[1]
+def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
+    """``_()`` and ``gettext()`` for templates that look words up with ``lookup``: as Jinja's own (always a format
+    string; markup where autoescaping, so values are escaped, not the translation), in one call instead of three."""
+
+    @pass_eval_context
+    def words(eval_ctx: EvalContext, text: str, **values: Any) -> str:
+        found = lookup(text)
+        return (Markup(found) if eval_ctx.autoescape else found) % values
+
+    return words
 
 
-@pass_eval_context
-def template_gettext(eval_ctx: EvalContext, text: str, **values: Any) -> str:
-    """``_()`` and ``gettext()`` in templates, as Jinja's own (always a format string; markup where autoescaping, so
-    values are escaped), in one call instead of three nested ones."""
-    words = _catalogue_lookup()(text)
-    return (Markup(words) if eval_ctx.autoescape else words) % values
+template_gettext = _template_words(lambda text: get_translations().gettext(text))
+"""For a template rendered outside ``render_template`` (its catalogue is found at each call)."""
+
+
+def _words_of_this_render() -> dict[str, Callable[..., str]]:
+    """For each ``render_template``: ``_`` bound to the catalogue of the language in force, found once; a page asks
+    for a thousand texts, and Flask-Babel would find the locale and its catalogue again at each."""
+    if not has_request_context():
+        return {}
+    words = _template_words(get_translations().gettext)
+    return {"_": words, "gettext": words}
 
 
 def init_app(app: Flask) -> None:
@@ -136,3 +142,4 @@ def init_app(app: Flask) -> None:
         "_": template_gettext,
         "gettext": template_gettext,
     }
+    app.context_processor(_words_of_this_render)
