@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from ops_ui.formatting import zone
-from ops_ui.models import Company
+from ops_ui.models import Company, User
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """The years a date typed or spoken into Sync Desk may fall in; anything else is a mistake (or an attack) and is
@@ -27,6 +27,11 @@ def company_zone(session: Session | scoped_session[Any], company_id: int | None)
     if company_id is not None:
         statement = statement.where(Company.id == company_id)
     return zone(session.scalar(statement)).key
+
+
+def home_zone(user: User) -> str:
+    """``company_zone`` of the user's own company, read from the user's row (``User.home_time_zone``)."""
+    return zone(user.home_time_zone).key
 
 
 def local_midnight(day: date, time_zone: ZoneInfo | str) -> datetime:

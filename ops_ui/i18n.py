@@ -18,8 +18,7 @@ from jinja2.utils import pass_eval_context
 from markupsafe import Markup
 
 from ops_ui.config import PROJECT_ROOT
-from ops_ui.extensions import babel, db
-from ops_ui.models import Company
+from ops_ui.extensions import babel
 
 LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
 """The languages the app is translated into, by code, each named in its own language."""
@@ -30,19 +29,12 @@ def supported(code: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
-def _company_locale(company_id: int | None) -> str | None:
-    if company_id is None:
-        return None
-    company = db.session.get(Company, company_id)
-    return supported(company.locale) if company is not None else None
-
-
 def select_locale() -> str:
     """Flask-Babel's locale selector, asked once per request."""
     default = supported(current_app.config.get("DEFAULT_LOCALE")) or "de"
     if not has_request_context() or not current_user.is_authenticated:
         return default
-    return supported(current_user.locale) or _company_locale(current_user.company_id) or default
+    return supported(current_user.locale) or supported(current_user.company_locale) or default
 
 
 def current_locale() -> str:

@@ -20,8 +20,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    or_,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from ops_ui.categories import ErrorCategory
 
@@ -375,6 +377,20 @@ class User(UserMixin, Base):
     reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str | None] = mapped_column(String(8))
     """The language the user chose ("de", "en"); None: the company's."""
+    home_time_zone: Mapped[str | None] = column_property(
+        select(Company.time_zone)
+        .where(or_(Company.id == company_id, company_id.is_(None)))
+        .order_by(Company.id)
+        .limit(1)
+        .correlate_except(Company)
+        .scalar_subquery()
+    )
+    """The time zone of the user's company, or with no company (a user who sees all of them) the first company's:
+    loaded with the user, so a page needs no statement of its own for its dates."""
+    company_locale: Mapped[str | None] = column_property(
+        select(Company.locale).where(Company.id == company_id).correlate_except(Company).scalar_subquery()
+    )
+    """The language of the user's company (None without one), loaded with the user like ``home_time_zone``."""
 
     @property
     def is_active(self) -> bool:

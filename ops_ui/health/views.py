@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ops_ui.auth.permissions import public, signed_in_user
 from ops_ui.cases.queries import not_informed_count
-from ops_ui.company_time import company_zone
+from ops_ui.company_time import home_zone
 from ops_ui.extensions import db
 from ops_ui.health import bp
 from ops_ui.health.backlog import BacklogCount, backlog_by_age
@@ -192,7 +192,7 @@ def desync_page(preview: BackfillReport | None = None) -> ResponseReturnValue:
         calls=calls,
         count=desync_count(db.session, user.company_id),
         limit=LIST_LIMIT,
-        time_zone=company_zone(db.session, user.company_id),
+        time_zone=home_zone(user),
         definition=DEFINITIONS["desync"],
         report=preview,
         step="confirm" if preview is not None else "offer",
@@ -210,7 +210,7 @@ def recent() -> ResponseReturnValue:
         appointments=appointments,
         limit=LIST_LIMIT,
         now=now,
-        time_zone=company_zone(db.session, user.company_id),
+        time_zone=home_zone(user),
         definition=DEFINITIONS["recent_success"],
     )
 

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ops_ui.actions.bulk_retry import Progress, cancel_bulk_run, progress, remaining_ids, start_bulk_retry
 from ops_ui.auth.permissions import get_visible_or_404, signed_in_user
 from ops_ui.categories import ErrorCategory
-from ops_ui.company_time import company_zone
+from ops_ui.company_time import company_zone, home_zone
 from ops_ui.engine.claims import NotAllowed
 from ops_ui.extensions import db
 from ops_ui.htmx import hx_redirect, is_htmx_request, vary_on_htmx
@@ -77,7 +77,7 @@ def bulk_retry() -> ResponseReturnValue:
         )
     if form.all.data:
         now = datetime.now(UTC)
-        ids = list(ids_in_view(user, filters, now, company_zone(db.session, user.company_id)))
+        ids = list(ids_in_view(user, filters, now, home_zone(user)))
         empty = NOTHING_IN_VIEW
     else:
         ids, empty = form.selected_ids, NOTHING_SELECTED
@@ -140,7 +140,7 @@ def _refused(filters: ReviewFilters, form: BulkRetryForm, message: str) -> BaseR
         abort(422, message)
     user = signed_in_user()
     now = datetime.now(UTC)
-    time_zone = company_zone(db.session, user.company_id)
+    time_zone = home_zone(user)
     html = render_template(
         "review/_bulk_bar.html",
         filters=filters,

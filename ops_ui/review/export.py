@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ops_ui.auth.permissions import scope_to_user, signed_in_user
-from ops_ui.company_time import company_zone
+from ops_ui.company_time import home_zone
 from ops_ui.extensions import db
 from ops_ui.formatting import first_line, zone
 from ops_ui.models import Appointment, Customer, Service, Staff, User
@@ -106,7 +106,7 @@ def export_csv() -> ResponseReturnValue:
     filters = parse_filters(request.args)
     if filters.errors:
         abort(422, " ".join(filters.errors.values()))
-    time_zone = company_zone(db.session, user.company_id)
+    time_zone = home_zone(user)
     now = datetime.now(UTC)
     rows = board_rows(user, filters, now, time_zone, EXPORT_LIMIT)
     stamp = now.astimezone(zone(time_zone)).strftime("%Y-%m-%d-%H%M")

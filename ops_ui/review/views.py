@@ -37,7 +37,7 @@ from ops_ui.actions.retry import repeat_failure_ids, retry_sync
 from ops_ui.auth.permissions import can_see_company, require_actor, signed_in_user
 from ops_ui.cases.page import case_context
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
-from ops_ui.company_time import company_zone
+from ops_ui.company_time import home_zone
 from ops_ui.contact import is_anonymous_phone
 from ops_ui.engine.claims import (
     AppointmentNotFound,
@@ -47,7 +47,6 @@ from ops_ui.engine.claims import (
     OutcomeNotStored,
     StaleAppointment,
 )
-from ops_ui.extensions import db
 from ops_ui.formatting import page_time
 from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
 from ops_ui.models import Appointment, AppointmentStatus
@@ -132,7 +131,7 @@ def index() -> ResponseReturnValue:
     user = signed_in_user()
     filters = parse_filters(request.args)
     now = datetime.now(UTC)
-    time_zone = company_zone(db.session, user.company_id)
+    time_zone = home_zone(user)
     status = 422 if filters.errors else 200
     context: dict[str, Any] = {
         "filters": filters,
@@ -177,7 +176,7 @@ def counts() -> ResponseReturnValue:
     if filters.errors:
         abort(422, " ".join(filters.errors.values()))
     now = datetime.now(UTC)
-    time_zone = company_zone(db.session, user.company_id)
+    time_zone = home_zone(user)
     return _html(
         "review/_counts.html",
         {
