@@ -14,7 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from ops_ui import queue_rules as rules
@@ -208,14 +223,22 @@ def category_counts(
     """Rows per error category in the current scope, ignoring the category and kind filters themselves, so each
     count says what choosing that category would show. Largest first. Bounded: see ``COUNT_CAP``."""
     cap = COUNT_CAP if cap is None else cap
+    rows = db.session.execute(_counts_statement(user, filters, now, time_zone, cap)).all()
+    return _board_counts([(category, int(number)) for category, number in rows], cap)
+
+
+def _counts_statement(user: User, filters: ReviewFilters, now: datetime, time_zone: str, cap: int) -> Select[Any]:
     scope = _scoped(
         select(Appointment.last_error_category.label("category"))
         .where(*view_conditions(filters, now, time_zone, with_category=False, viewer=user))
         .limit(cap + 1),
         user,
     ).subquery()
-    rows = db.session.execute(select(scope.c.category, func.count()).group_by(scope.c.category)).all()
-    counts = [CategoryCount(category, int(number)) for category, number in rows]
+    return select(scope.c.category, func.count()).group_by(scope.c.category)
+
+
+def _board_counts(rows: Sequence[tuple[ErrorCategory | None, int]], cap: int) -> BoardCounts:
+    counts = [CategoryCount(category, number) for category, number in rows]
     ordered = sorted(counts, key=lambda item: (-item.count, item.category.value if item.category else ""))
     return BoardCounts(ordered, capped=sum(item.count for item in counts) > cap, cap=cap)
 
@@ -226,17 +249,59 @@ class Choice:
     name: str
 
 
+STAFF, SERVICE, CATEGORY = 0, 1, 2
+"""What a row of the filter form's statement is (its ``kind`` column)."""
+
+
+def _choices(user: User) -> list[Select[Any]]:
+    """Staff and services in the user's scope: kind, id and name, no ORM objects."""
+    return [
+        scope_to_user(
+            select(literal(STAFF).label("kind"), Staff.id, Staff.name, cast(null(), BigInteger).label("number")),
+            Staff.company_id,
+            user,
+        ),
+        scope_to_user(
+            select(literal(SERVICE), Service.id, Service.name, cast(null(), BigInteger)), Service.company_id, user
+        ),
+    ]
+
+
 def filter_choices(user: User) -> tuple[list[Choice], list[Choice]]:
-    """Staff and services for the filter form, in the user's scope, in one statement: id and name only, no ORM
-    objects. Staff keep their id in the label: the same person can exist twice."""
-    staff = scope_to_user(select(literal(0).label("kind"), Staff.id, Staff.name), Staff.company_id, user)
-    services = scope_to_user(select(literal(1), Service.id, Service.name), Service.company_id, user)
-    both = union_all(staff, services).subquery()
+    """Staff and services for the filter form, in the user's scope, in one statement. Staff keep their id in the
+    label: the same person can exist twice."""
+    both = union_all(*_choices(user)).subquery()
     rows = db.session.execute(select(both).order_by(both.c.kind, both.c.name, both.c.id)).all()
+    return _split_choices(rows)
+
+
+def _split_choices(rows: Sequence[Any]) -> tuple[list[Choice], list[Choice]]:
     return (
-        [Choice(ident, name) for kind, ident, name in rows if kind == 0],
-        [Choice(ident, name) for kind, ident, name in rows if kind == 1],
+        [Choice(ident, name) for kind, ident, name, _ in rows if kind == STAFF],
+        [Choice(ident, name) for kind, ident, name, _ in rows if kind == SERVICE],
     )
+
+
+@dataclass(frozen=True)
+class FilterForm:
+    """What the full page's filter form shows: the counts per category, and the staff and services to choose."""
+
+    counts: BoardCounts
+    staff: list[Choice]
+    services: list[Choice]
+
+
+def filter_form(user: User, filters: ReviewFilters, now: datetime, time_zone: str) -> FilterForm:
+    """``category_counts`` and ``filter_choices`` together in one statement, for the full page."""
+    counts = _counts_statement(user, filters, now, time_zone, COUNT_CAP).subquery()
+    by_category = select(literal(CATEGORY), cast(null(), Integer), cast(counts.c.category, String), counts.c[1])
+    everything = union_all(*_choices(user), by_category).subquery()
+    rows = db.session.execute(select(everything).order_by(everything.c.kind, everything.c.name, everything.c.id)).all()
+    staff, services = _split_choices(rows)
+    tallies = [
+        (ErrorCategory(name) if name else None, int(number)) for kind, _, name, number in rows if kind == CATEGORY
+    ]
+    return FilterForm(_board_counts(tallies, COUNT_CAP), staff, services)
 
 
 def changed_since(user: User, since: datetime, limit: int) -> Sequence[Appointment]:

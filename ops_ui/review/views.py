@@ -53,7 +53,7 @@ from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
 from ops_ui.request_deadline import scope_each_request
 from ops_ui.review import bp
-from ops_ui.review.filters import KINDS, SYNC_VIEWS, parse_filters
+from ops_ui.review.filters import KINDS, SYNC_VIEWS, ReviewFilters, parse_filters
 from ops_ui.review.forms import (
     CancelForm,
     ContactForm,
@@ -65,10 +65,12 @@ from ops_ui.review.forms import (
 from ops_ui.review.primary_action import row_actions
 from ops_ui.review.queries import (
     PAGE_SIZE,
+    BoardCounts,
     board_page,
     category_counts,
     changed_since,
     filter_choices,
+    filter_form,
     history,
     load_row,
 )
@@ -151,12 +153,17 @@ def index() -> ResponseReturnValue:
         }
         if filters.after is not None and is_htmx_request():
             return _html("review/_rows.html", context)
-        context["counts"] = category_counts(user, filters, now, time_zone)
-        g.board_counts = (filters.query_string(after=None), context["counts"])  # the bulk bar's N (bulk_views)
     context["counts_url"] = url_for("review.counts") + "?" + filters.query_string(after=None)
     if is_htmx_request():
+        if not filters.errors:
+            _show_counts(context, filters, category_counts(user, filters, now, time_zone))
         return _html("review/_results.html", context, status)
-    staff, services = filter_choices(user)
+    if filters.errors:
+        staff, services = filter_choices(user)
+    else:
+        form = filter_form(user, filters, now, time_zone)
+        _show_counts(context, filters, form.counts)
+        staff, services = form.staff, form.services
     context |= {
         "staff_choices": staff,
         "service_choices": services,
@@ -166,6 +173,11 @@ def index() -> ResponseReturnValue:
         "kinds": KINDS,
     }
     return _html("review/index.html", context, status)
+
+
+def _show_counts(context: dict[str, Any], filters: ReviewFilters, counts: BoardCounts) -> None:
+    context["counts"] = counts
+    g.board_counts = (filters.query_string(after=None), counts)  # the bulk bar's N (bulk_views)
 
 
 @bp.get("/counts")

@@ -19,7 +19,7 @@ from tests.support.auth import login
 from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff, make_user
 from tests.support.statements import statements_run_by
 
-BOARD_STATEMENTS = 7
+BOARD_STATEMENTS = 6
 """Page 1 as a whole page: the user, the time zone, the page, its three row facts in three, the counts, the filter
 choices. The same however many rows there are."""
 
