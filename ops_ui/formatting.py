@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import Flask
 from flask_babel import gettext, ngettext
 
@@ -48,10 +49,24 @@ def _known(locale: str) -> str:
     return locale if locale in DATE_PATTERNS else "en"
 
 
+_ABBREVIATIONS: dict[tuple[object, timedelta | None, timedelta | None, str], str] = {}
+"""Zone abbreviations worked out so far, by zone, offset, summer time and language: a handful, asked on every row."""
+
+
 def _zone_abbreviation(local: datetime, locale: str) -> str:
     """MEZ/MESZ in German; in English Babel only knows offsets (+0100), so Python's CET/CEST is used."""
-    named = format_datetime(local, "z", locale=locale) if locale != "en" else ""
-    return named if named and named[0].isalpha() and not named.startswith("GMT") else (local.tzname() or "")
+    key = (local.tzinfo, local.utcoffset(), local.dst(), locale)
+    if key not in _ABBREVIATIONS:
+        named = format_datetime(local, "z", locale=locale) if locale != "en" else ""
+        usable = named and named[0].isalpha() and not named.startswith("GMT")
+        _ABBREVIATIONS[key] = named if usable else (local.tzname() or "")
+    return _ABBREVIATIONS[key]
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, locale: str) -> str:
+    """``Mi., 2. Dez. 2026``: a page's rows share a few days, each put into words once."""
+    return format_date(day, DATE_PATTERNS[locale], locale=locale)
 
 
 def local_time(moment: datetime | None, time_zone: str | None = None, locale: str = "en") -> str:
@@ -60,17 +75,14 @@ def local_time(moment: datetime | None, time_zone: str | None = None, locale: st
         return "—"
     local = _aware(moment).astimezone(zone(time_zone))
     locale = _known(locale)
-    day_and_time = format_datetime(local, f"{DATE_PATTERNS[locale]}, HH:mm", locale=locale)
-    return f"{day_and_time} {_zone_abbreviation(local, locale)}"
+    return f"{_day(local.date(), locale)}, {local.hour:02d}:{local.minute:02d} {_zone_abbreviation(local, locale)}"
 
 
 def local_date(moment: datetime | None, time_zone: str | None = None, locale: str = "en") -> str:
     """``Wed 02 Dec 2026`` (``Mi., 2. Dez. 2026``) in the given zone."""
     if moment is None:
         return "—"
-    local = _aware(moment).astimezone(zone(time_zone))
-    locale = _known(locale)
-    return format_datetime(local, DATE_PATTERNS[locale], locale=locale)
+    return _day(_aware(moment).astimezone(zone(time_zone)).date(), _known(locale))
 
 
 def _amount(seconds: float) -> str:
