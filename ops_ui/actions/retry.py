@@ -54,7 +54,7 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
         )
 
     outcome = book_claimed(claim(appointment, expected_version, actor), now=now or datetime.now(UTC))
-    fresh = db.session.get(Appointment, appointment_id, populate_existing=True)
+    fresh = db.session.get(Appointment, appointment_id)  # as the stored outcome left it (``finish`` refreshed it)
     assert fresh is not None
     if outcome.synced:
         return ActionResult(

@@ -110,11 +110,12 @@ def load_for_action(appointment_id: int, expected_version: int, actor: User) -> 
     """The appointment an agent wants to act on, if they may and their screen was current (no claim yet).
 
     The version is checked here so a stale screen hears who changed what before anything else; ``claim`` checks it
-    again, atomically.
+    again, atomically. The row as this transaction already holds it will do (the board's view loaded it fresh a
+    moment ago): the claim's own check is the one that counts.
     """
     if not actor.is_active or not actor.can_act:
         raise NotAllowed(f"{actor.name} may not change appointments")
-    appointment = db.session.get(Appointment, appointment_id, populate_existing=True)
+    appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or (actor.company_id is not None and appointment.company_id != actor.company_id):
         raise AppointmentNotFound(appointment_id)
     if appointment.version != expected_version:

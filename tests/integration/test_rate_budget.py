@@ -4,7 +4,10 @@ them — on the configured store (SQLite file, or Redis when REDIS_URL is set)."
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
+import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from ops_ui.actions.bulk_retry import start_bulk_retry
+from ops_ui.calcom.budget import SqliteBudgetStore
 from ops_ui.calcom.client import CalcomClient
 from ops_ui.calcom.errors import BudgetSpent, RateLimitedError
 from ops_ui.engine.due import sync_due
@@ -103,3 +107,36 @@ def test_a_bulk_item_the_rate_limit_refuses_waits_on_the_queue_and_syncs_after_t
 
     assert db.session.get(Appointment, appointment.id, populate_existing=True).sync_status is SyncStatus.SYNCED
     assert len(active_bookings(sim)) == 1
+
+
+def _count_up(store: SqliteBudgetStore, times: int) -> None:
+    for _ in range(times):
+        store.update("key", lambda state: (replace(state, used=state.used + 1), None))
+
+
+def test_threads_and_a_forked_child_count_in_one_sqlite_budget(tmp_path):
+    store = SqliteBudgetStore(tmp_path / "budget.sqlite")
+    _count_up(store, 1)  # this thread's connection exists before the others start and before the fork
+    threads = [threading.Thread(target=_count_up, args=(store, 25)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    child = multiprocessing.get_context("fork").Process(target=_count_up, args=(store, 10))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    assert store.update("key", lambda state: (state, state.used)) == 111
+
+
+def test_an_unchanged_budget_state_is_not_written_again(tmp_path):
+    store = SqliteBudgetStore(tmp_path / "budget.sqlite")
+    connection = sqlite3.connect(tmp_path / "budget.sqlite", isolation_level=None)
+    connection.executescript(
+        "CREATE TABLE writes (at INTEGER);"
+        "CREATE TRIGGER counted AFTER INSERT ON rate_budget BEGIN INSERT INTO writes VALUES (1); END;"
+    )
+    store.update("key", lambda state: (replace(state, used=3), None))
+    store.update("key", lambda state: (state, None))
+    store.update("key", lambda state: (replace(state, used=4), None))
+    assert connection.execute("SELECT count(*) FROM writes").fetchone() == (2,)
