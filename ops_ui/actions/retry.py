@@ -53,9 +53,9 @@ def retry_sync(appointment_id: int, expected_version: int, actor: User, *, now: 
             booking_uid=appointment.calcom_booking_uid,
         )
 
-    outcome = book_claimed(claim(appointment, expected_version, actor), now=now or datetime.now(UTC))
-    fresh = db.session.get(Appointment, appointment_id)  # as the stored outcome left it (``finish`` refreshed it)
-    assert fresh is not None
+    held = claim(appointment, expected_version, actor)
+    outcome = book_claimed(held, now=now or datetime.now(UTC))
+    fresh = held.appointment  # as the stored outcome left it, read again on first use
     if outcome.synced:
         return ActionResult(
             True,

@@ -143,12 +143,13 @@ def _store(writer: Writer, outcome: WriteOutcome, now: datetime) -> SyncResult:
         }
         return [audit_event(row, writer.claim.actor, "sync", before=before, after=after, note=None, at=now)]
 
-    row = writer.finish(apply)
+    appointment_id = writer.appointment.id  # read before ``finish`` expires the stored row
+    writer.finish(apply)
     if outcome.done and outcome.booking is not None:
-        return SyncResult(row.id, True, booking_uid=outcome.booking.uid)
+        return SyncResult(appointment_id, True, booking_uid=outcome.booking.uid)
     assert failure is not None
     return SyncResult(
-        row.id,
+        appointment_id,
         False,
         None,
         failure.category,
@@ -178,9 +179,17 @@ def _defer(writer: Writer, failure: BookingFailure, now: datetime) -> SyncResult
     def apply(row: Appointment) -> list[AuditEvent]:
         return [audit_event(row, writer.claim.actor, DEFERRED, before=None, after=None, note=note, at=now)]
 
-    row = writer.finish(apply, next_retry_at=retry_at)
+    appointment_id = writer.appointment.id  # read before ``finish`` expires the stored row
+    writer.finish(apply, next_retry_at=retry_at)
     return SyncResult(
-        row.id, False, None, failure.category, failure.message, failure.http_status, failure=failure, deferred=True
+        appointment_id,
+        False,
+        None,
+        failure.category,
+        failure.message,
+        failure.http_status,
+        failure=failure,
+        deferred=True,
     )
 
 

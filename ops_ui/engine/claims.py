@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import CursorResult, Update, func, or_, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,6 +35,9 @@ from ops_ui.models import Appointment, AuditEvent, SyncStatus, User, utcnow
 
 CLAIM_GRACE_SECONDS = 30
 """Time after the deadline for storing the outcome; a claim older than deadline + grace belongs to a dead process."""
+CLAIMED_COLUMNS = [column.key for column in sa_inspect(Appointment).column_attrs]
+"""What the claim reads back as it takes the row. The customer, service, staff member and company stay as this
+transaction loaded them: the version the claim matched means the row still names the same ones."""
 
 
 class AppointmentNotFound(LookupError):
@@ -130,10 +134,12 @@ def claim(appointment: Appointment, expected_version: int, actor: User | None) -
     deadline = deadline_in(seconds)
     now = utcnow()
     token = secrets.token_hex(16)
-    taken = _changed_rows(
+    appointment_id = appointment.id
+    db.session.expire(appointment, CLAIMED_COLUMNS)
+    taken = db.session.scalars(
         update(Appointment)
         .where(
-            Appointment.id == appointment.id,
+            Appointment.id == appointment_id,
             Appointment.version == expected_version,
             or_(Appointment.claim_token.is_(None), Appointment.claim_expires_at < now),
         )
@@ -142,13 +148,14 @@ def claim(appointment: Appointment, expected_version: int, actor: User | None) -
             claimed_by=actor.name if actor else SYNC_ENGINE,
             claim_expires_at=now + timedelta(seconds=seconds + CLAIM_GRACE_SECONDS),
         )
+        .returning(Appointment)
         .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    fresh = db.session.get(Appointment, appointment.id, populate_existing=True)
+    ).first()
+    _commit_keeping_loaded()
+    if taken is not None:
+        return Claim(taken, token, actor, deadline)
+    fresh = db.session.get(Appointment, appointment_id, populate_existing=True)
     assert fresh is not None
-    if taken == 1:
-        return Claim(fresh, token, actor, deadline)
     if fresh.claim_token is not None and fresh.claim_expires_at is not None and fresh.claim_expires_at >= now:
         raise BeingChanged(fresh)
     changed_by, changed_at = last_change(fresh)
@@ -156,7 +163,7 @@ def claim(appointment: Appointment, expected_version: int, actor: User | None) -
 
 
 def finish(claim: Claim, apply: Callable[[Appointment], Iterable[AuditEvent]], **bookkeeping: object) -> Appointment:
-    """Store the outcome and end the claim in one transaction; returns the stored row.
+    """Store the outcome and end the claim in one transaction; returns the stored row, read again on first use.
 
     ``apply`` changes the claimed row and returns the audit events that describe it; ``bookkeeping`` columns are
     written with the claim's end and do not move the version on (nothing an agent sees as a change). If storing
@@ -176,7 +183,6 @@ def finish(claim: Claim, apply: Callable[[Appointment], Iterable[AuditEvent]], *
         release(claim)
         _flag_unstored_outcome(claim, error)
         raise OutcomeNotStored(row, error) from error
-    db.session.refresh(row)
     return row
 
 
@@ -184,10 +190,11 @@ def commit_fenced(claim: Claim) -> None:
     """Commit what the holder changed so far, keeping the claim, if the claim is still its own."""
     try:
         _fence(claim)
-        db.session.commit()
+        _commit_keeping_loaded()
     except (ClaimLost, StaleDataError):
         db.session.rollback()
         raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer") from None
+    db.session.expire(claim.appointment)
 
 
 def fenced_update(claim: Claim, **values: object) -> None:
@@ -197,7 +204,8 @@ def fenced_update(claim: Claim, **values: object) -> None:
     except ClaimLost:
         db.session.rollback()
         raise
-    db.session.commit()
+    _commit_keeping_loaded()
+    db.session.expire(claim.appointment, [*values, "updated_at"])
 
 
 def release(claim: Claim) -> None:
@@ -230,6 +238,19 @@ def _flag_unstored_outcome(claim: Claim, error: SQLAlchemyError) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring everything the session holds. A claim's statements change the claimed row alone, and
+    their callers expire what they changed of it; the agent, the customer and the staff member loaded for the action
+    are as they were, and reloading them after every step of a claim would only repeat the same reads."""
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
 
 
 def _fence(claim: Claim, **values: object) -> None:

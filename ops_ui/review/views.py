@@ -585,6 +585,7 @@ def _run(
     """Call the service and answer with the fresh row; Cal.com's refusals keep the panel open with its words.
     ``asks_informed``: the action changes what the customer was told, so a success asks whether they were informed
     (``ops_ui.cases``)."""
+    appointment_id = appointment.id  # the action's commits leave ``appointment`` to be read again
     try:
         result = action()
     except StaleAppointment as stale:
@@ -592,15 +593,15 @@ def _run(
     except BeingChanged as busy:
         return _conflict(busy.appointment.id, f"{busy.sentence} — here is the current state.")
     except ClaimLost:
-        return _conflict(appointment.id, TAKEN_OVER)
+        return _conflict(appointment_id, TAKEN_OVER)
     except OutcomeNotStored:
-        fresh = load_row(appointment.id) or appointment
+        fresh = load_row(appointment_id) or appointment
         return _row_response(fresh, toast=("error", str(NOT_STORED)), changed=True, notice=str(NOT_STORED))
     except AppointmentNotFound:
         abort(404)
     except NotAllowed:
         abort(403)
-    fresh = load_row(appointment.id) or result.appointment
+    fresh = load_row(appointment_id) or result.appointment
     extra = PANELS[panel](fresh, form) if panel and not result.ok else {}
     if result.field_errors:
         return _row_response(

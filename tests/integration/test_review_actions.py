@@ -22,8 +22,13 @@ from tests.support import factories, records
 from tests.support.auth import HTMX_HEADERS, csrf_token, login
 from tests.support.records import state_of
 from tests.support.salon import Salon, active_bookings, book_directly, make_synced_salon, slot_start
+from tests.support.statements import statements_run_by
 
 ZONE = ZoneInfo("Europe/Berlin")
+RETRY_STATEMENTS = 13
+"""A retry Cal.com agrees to: the user, the row, the claim, the event type, the mark of the write before it is sent,
+the attempt and its tally, the outcome with its audit event and the claim's end, the fresh row, the user again (the
+outcome's commit expires it) and the row's duplicate look-up. Nothing else is read twice."""
 
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
@@ -116,6 +121,17 @@ def test_retry_that_succeeds_shows_the_row_synced_triggers_review_changed_and_a_
     fresh = records.fresh(appointment.id)
     assert fresh.sync_status is SyncStatus.SYNCED
     assert [booking["uid"] for booking in active_bookings(sim)] == [fresh.calcom_booking_uid]
+
+
+def test_a_retry_reads_the_row_once_before_and_once_after_and_its_parts_not_again(client, htmx, salon, sim):
+    appointment = _technical_failure(salon, sim)
+
+    with statements_run_by(client.application) as statements:
+        response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
+
+    assert response.status_code == 200
+    assert records.fresh(appointment.id).sync_status is SyncStatus.SYNCED
+    assert len(statements) == RETRY_STATEMENTS, [" ".join(statement.split())[:80] for statement in statements]
 
 
 @pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}, {"html502": True}])

@@ -236,6 +236,24 @@ def test_a_claim_left_by_a_dead_process_blocks_until_it_expires_and_is_then_sett
     assert fresh(appointment.id).claim_token is None
 
 
+def test_a_row_loaded_before_another_writer_left_an_unanswered_create_is_settled_not_booked_twice(app, salon, sim):
+    appointment = make_salon_appointment(salon, synced=False)
+    mark_failed(appointment)
+    screen = fresh(appointment.id)  # loaded before the other writer came and went; its version stays current
+    lose_every_answer(sim, "drop")
+    with app.app_context():  # another process: its create's answer is lost, and so is the look-up after it
+        other = Writer(claim(fresh(appointment.id), screen.version, salon.other_agent), SyncOperation.CREATE)
+        assert other.create(salon.event_type_id, appointment.starts_at).verdict is Verdict.UNCERTAIN
+        other.finish(lambda row: [])
+    sim.admin.clear_faults()
+    assert screen.uncertain_request is None
+
+    result = retry_sync(appointment.id, screen.version, salon.agent)
+
+    assert result.ok, result.message
+    assert_one_live_booking_matching(sim, appointment.id)
+
+
 @contextmanager
 def database_refusing_cancellation() -> Iterator[None]:
     """The database refuses to store a cancelled status, as a full disk or a broken constraint would."""
