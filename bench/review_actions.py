@@ -7,7 +7,8 @@ inside HTTP calls to Cal.com is measured at the pooled session (``ops_ui.calcom.
 off the request's time: what is left is the server's own work (claim, writes, audit, the fresh row and its render).
 Printed: median and p95 of both, SQL statements per action, and the goal (p95 < 10 ms).
 
-Usage: ``python -m bench.review_actions [--actions 40] [--keep DIR]``
+Usage: ``python -m bench.review_actions [--actions 40] [--keep DIR]``; ``BENCH_PROFILE=1`` prints a profile of the
+measured actions, sorted by ``BENCH_PROFILE_SORT`` (default ``cumulative``, e.g. ``tottime``).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def measure(folder: Path, actions: int) -> dict[str, float]:
                 statements.append(len(recorded.statements))
         if profile:
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(60)
         with app.app_context():
             db.engine.dispose()
     return {
