@@ -6,8 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, event, text
 from sqlalchemy.orm import Session
 
 from ops_ui.models import NO_COMPANY, SyncAttempt, SyncAttemptTally, utcnow
@@ -19,6 +18,16 @@ def quarter_of(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % QUARTER_MINUTES, second=0, microsecond=0)
 
 
+ADD_TO_TALLY = text(
+    "INSERT INTO sync_attempt_tally (company_id, quarter, succeeded, failed) "
+    "VALUES (:company_id, :quarter, :succeeded, :failed) "
+    "ON CONFLICT (company_id, quarter) DO UPDATE SET succeeded = sync_attempt_tally.succeeded + excluded.succeeded, "
+    "failed = sync_attempt_tally.failed + excluded.failed"
+).bindparams(bindparam("quarter", type_=SyncAttemptTally.__table__.c.quarter.type))
+"""One upsert that SQLite and PostgreSQL both understand, compiled once: the dialects' own ``on_conflict_do_update``
+constructs have no cache key, so each flush would compile them anew."""
+
+
 @event.listens_for(Session, "before_flush")
 def _tally_new_attempts(session: Session, flush_context: Any, instances: Any) -> None:
     counts: Counter[tuple[int, datetime, bool]] = Counter()
@@ -27,22 +36,15 @@ def _tally_new_attempts(session: Session, flush_context: Any, instances: Any) ->
             if attempt.at is None:
                 attempt.at = utcnow()
             counts[(attempt.company_id or NO_COMPANY, quarter_of(attempt.at), bool(attempt.succeeded))] += 1
-    if not counts:
-        return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for (company_id, quarter, succeeded), number in counts.items():
-        statement = insert(SyncAttemptTally).values(
-            company_id=company_id,
-            quarter=quarter,
-            succeeded=number if succeeded else 0,
-            failed=0 if succeeded else number,
-        )
-        column = SyncAttemptTally.succeeded if succeeded else SyncAttemptTally.failed
         session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[SyncAttemptTally.company_id, SyncAttemptTally.quarter],
-                set_={column.key: column + number},
-            )
+            ADD_TO_TALLY,
+            {
+                "company_id": company_id,
+                "quarter": quarter,
+                "succeeded": number if succeeded else 0,
+                "failed": 0 if succeeded else number,
+            },
         )
 
 
