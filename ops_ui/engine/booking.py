@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -143,21 +144,11 @@ def _store(writer: Writer, outcome: WriteOutcome, now: datetime) -> SyncResult:
         }
         return [audit_event(row, writer.claim.actor, "sync", before=before, after=after, note=None, at=now)]
 
-    appointment_id = writer.appointment.id  # read before ``finish`` expires the stored row
     writer.finish(apply)
     if outcome.done and outcome.booking is not None:
-        return SyncResult(appointment_id, True, booking_uid=outcome.booking.uid)
+        return SyncResult(writer.claim.appointment_id, True, booking_uid=outcome.booking.uid)
     assert failure is not None
-    return SyncResult(
-        appointment_id,
-        False,
-        None,
-        failure.category,
-        failure.message,
-        failure.http_status,
-        failure=failure,
-        outcome=replace(outcome, failure=failure),
-    )
+    return _not_synced(writer.claim, failure, outcome=replace(outcome, failure=failure))
 
 
 def _rate_limited(outcome: WriteOutcome) -> bool:
@@ -179,17 +170,20 @@ def _defer(writer: Writer, failure: BookingFailure, now: datetime) -> SyncResult
     def apply(row: Appointment) -> list[AuditEvent]:
         return [audit_event(row, writer.claim.actor, DEFERRED, before=None, after=None, note=note, at=now)]
 
-    appointment_id = writer.appointment.id  # read before ``finish`` expires the stored row
     writer.finish(apply, next_retry_at=retry_at)
+    return _not_synced(writer.claim, failure, deferred=True)
+
+
+def _not_synced(held: Claim, failure: BookingFailure, **details: Any) -> SyncResult:
+    """The result of a booking step that ended without a booking, with Cal.com's (or our) words whole."""
     return SyncResult(
-        appointment_id,
+        held.appointment_id,
         False,
-        None,
-        failure.category,
-        failure.message,
-        failure.http_status,
+        category=failure.category,
+        message=failure.message,
+        http_status=failure.http_status,
         failure=failure,
-        deferred=True,
+        **details,
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -94,10 +94,10 @@ class ClaimLost(Exception):
 class OutcomeNotStored(Exception):
     """Storing the outcome failed here after Cal.com may have acted; the appointment stays marked for a look-up."""
 
-    def __init__(self, appointment: Appointment, error: Exception) -> None:
-        self.appointment_id = appointment.id
+    def __init__(self, appointment_id: int, error: Exception) -> None:
+        self.appointment_id = appointment_id
         self.error = error
-        super().__init__(f"Appointment {appointment.id}: the outcome could not be stored: {error}")
+        super().__init__(f"Appointment {appointment_id}: the outcome could not be stored: {error}")
 
 
 @dataclass
@@ -108,6 +108,11 @@ class Claim:
     token: str
     actor: User | None
     deadline: float
+    appointment_id: int = field(init=False)
+    """Read as the claim is taken: a commit may leave ``appointment`` expired, and its id would load it again."""
+
+    def __post_init__(self) -> None:
+        self.appointment_id = self.appointment.id
 
 
 def load_for_action(appointment_id: int, expected_version: int, actor: User) -> Appointment:
@@ -177,12 +182,14 @@ def finish(claim: Claim, apply: Callable[[Appointment], Iterable[AuditEvent]], *
         db.session.commit()
     except (ClaimLost, StaleDataError):
         db.session.rollback()
-        raise ClaimLost(f"Appointment {row.id} was taken over by another writer; this outcome was not stored") from None
+        raise ClaimLost(
+            f"Appointment {claim.appointment_id} was taken over by another writer; this outcome was not stored"
+        ) from None
     except SQLAlchemyError as error:
         db.session.rollback()
         release(claim)
         _flag_unstored_outcome(claim, error)
-        raise OutcomeNotStored(row, error) from error
+        raise OutcomeNotStored(claim.appointment_id, error) from error
     return row
 
 
@@ -193,7 +200,7 @@ def commit_fenced(claim: Claim) -> None:
         _commit_keeping_loaded()
     except (ClaimLost, StaleDataError):
         db.session.rollback()
-        raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer") from None
+        raise ClaimLost(f"Appointment {claim.appointment_id} was taken over by another writer") from None
     db.session.expire(claim.appointment)
 
 
@@ -213,7 +220,7 @@ def release(claim: Claim) -> None:
     db.session.rollback()
     db.session.execute(
         update(Appointment)
-        .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
+        .where(Appointment.id == claim.appointment_id, Appointment.claim_token == claim.token)
         .values(claim_token=None, claimed_by=None, claim_expires_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -224,7 +231,7 @@ def _flag_unstored_outcome(claim: Claim, error: SQLAlchemyError) -> None:
     """Put an appointment whose Cal.com write may have happened on the board, since its outcome is not stored."""
     db.session.execute(
         update(Appointment)
-        .where(Appointment.id == claim.appointment.id, Appointment.uncertain_request.is_not(None))
+        .where(Appointment.id == claim.appointment_id, Appointment.uncertain_request.is_not(None))
         .values(
             sync_status=SyncStatus.FAILED,
             last_error_category=ErrorCategory.UNKNOWN,
@@ -257,12 +264,12 @@ def _fence(claim: Claim, **values: object) -> None:
     """An UPDATE that must hit the claimed row by its token, in the caller's transaction; else ``ClaimLost``."""
     changed = _changed_rows(
         update(Appointment)
-        .where(Appointment.id == claim.appointment.id, Appointment.claim_token == claim.token)
+        .where(Appointment.id == claim.appointment_id, Appointment.claim_token == claim.token)
         .values(**(values or {"claim_token": claim.token}))
         .execution_options(synchronize_session=False)
     )
     if changed != 1:
-        raise ClaimLost(f"Appointment {claim.appointment.id} was taken over by another writer")
+        raise ClaimLost(f"Appointment {claim.appointment_id} was taken over by another writer")
 
 
 def _changed_rows(statement: Update) -> int:
