@@ -107,7 +107,10 @@ def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
     @pass_eval_context
     def words(eval_ctx: EvalContext, text: str, **values: Any) -> str:
         found = lookup(text)
-        return (Markup(found) if eval_ctx.autoescape else found) % values
+        translated = Markup(found) if eval_ctx.autoescape else found
+        if not values and "%" not in found:  # nothing to format: most texts, spared a format pass
+            return translated
+        return translated % values
 
     return words
 

@@ -44,6 +44,14 @@ def test_the_translation_itself_is_not_escaped_twice(app: Flask, render: Render)
 
 
 @RENDERS
+def test_a_text_without_values_is_still_a_format_string_and_markup(app: Flask, render: Render) -> None:
+    with app.test_request_context("/"):
+        assert render(app, '{{ _("100%% <b>synced</b>") }} {{ _("<i>Sign in</i>") }}', "") == (
+            "100% <b>synced</b> <i>Sign in</i>"
+        )
+
+
+@RENDERS
 def test_a_change_of_language_within_a_request_is_followed(app: Flask, render: Render) -> None:
     app.config["DEFAULT_LOCALE"] = "de"
     with app.test_request_context("/"):
