@@ -452,6 +452,8 @@ def test_user_without_company_sees_all_companies_with_days_in_the_first_ones_zon
     login(client, make_user(Role.ADMIN))
     everything = client.get("/health.json").get_json()
     assert (everything["failed"]["count"], everything["critical"]["count"], everything["desync"]["count"]) == (6, 3, 2)
+    conflicts = [row["count"] for row in everything["by_category"] if row["key"] == "HOST_CONFLICT"]
+    assert conflicts == [2], "one row per category, summed over the companies"
     assert everything["company_id"] is None
     assert everything["time_zone"] == "Europe/Berlin", "aggregate days are cut in the first company's zone"
     assert "all companies, days in Europe/Berlin" in client.get("/health").get_data(as_text=True)
