@@ -351,6 +351,11 @@ class SyncAttemptTally(Base):
     """
 
     __tablename__ = "sync_attempt_tally"
+    __table_args__ = (
+        # The trend over all companies sums quarter hours of every company: without it, a database whose planner has
+        # no statistics (SQLite is never analyzed) reads the whole tally once per day, 0.5 s at a million appointments.
+        Index("ix_sync_attempt_tally_quarter", "quarter", "succeeded", "failed"),
+    )
 
     company_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     quarter: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ops_ui.extensions import db
 from ops_ui.health.metrics import daily_attempts
@@ -88,6 +88,31 @@ def test_trend_from_the_tally_equals_counting_the_attempts(app, scope):
         day.date: (expected[(day.date, True)], expected[(day.date, False)]) for day in trend
     }
     assert sum(day.synced + day.failed for day in trend) > 100
+
+
+@pytest.mark.parametrize("scope", ["all", "one company"])
+def test_each_day_of_the_trend_reads_only_its_own_quarter_hours(app, scope):
+    """A salon's SQLite database is never analyzed: without an index that starts with the quarter hour, the planner
+    reads the whole tally once per day of the trend."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite without statistics")
+    company_id = make_company("Eins").id if scope == "one company" else None
+    ran: list[tuple[str, object]] = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many):
+        ran.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        daily_attempts(db.session, NOW, "Europe/Berlin", company_id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    [(statement, parameters)] = [(sql, values) for sql, values in ran if "sync_attempt_tally" in sql]
+    plan = [row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+
+    reads = [step for step in plan if "sync_attempt_tally" in step]
+    assert len(reads) == 30, plan
+    assert all(step.startswith("SEARCH") for step in reads), reads
 
 
 def test_recounting_bulk_loaded_attempts_gives_the_same_tally(app):
