@@ -66,7 +66,6 @@ def backlog_by_age(session: DbSession, now: datetime, company_id: int | None) ->
     statement = select(
         *(func.coalesce(func.sum(case((_in_bucket(i, now), 1), else_=0)), 0) for i in range(len(BUCKETS)))
     ).where(rules.failed(), rules.not_closed(), rules.needs_person())
-    statement = statement.with_hint(Appointment, "INDEXED BY ix_appointment_health", "sqlite")
     if company_id is not None:
         statement = statement.where(Appointment.company_id == company_id)
     counts = session.execute(statement).one()
