@@ -52,6 +52,15 @@ from ops_ui.review.filters import Cursor, ReviewFilters, is_id
 
 PAGE_SIZE = 50
 
+ROW_PARTS = (
+    joinedload(Appointment.customer),
+    joinedload(Appointment.service),
+    joinedload(Appointment.staff),
+    joinedload(Appointment.company),
+    joinedload(Appointment.owner),
+)
+"""What a row shows besides the appointment, joined into the statement that loads it."""
+
 
 @dataclass(frozen=True)
 class BoardPage:
@@ -169,13 +178,7 @@ def board_page(user: User, filters: ReviewFilters, now: datetime, time_zone: str
     statement = (
         select(Appointment)
         .where(*view_conditions(filters, now, time_zone, viewer=user))
-        .options(
-            joinedload(Appointment.customer),
-            joinedload(Appointment.service),
-            joinedload(Appointment.staff),
-            joinedload(Appointment.company),
-            joinedload(Appointment.owner),
-        )
+        .options(*ROW_PARTS)
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(limit + 1)
     )
@@ -312,13 +315,7 @@ def changed_since(user: User, since: datetime, limit: int) -> Sequence[Appointme
     statement = (
         select(Appointment)
         .where(Appointment.updated_at > since)
-        .options(
-            joinedload(Appointment.customer),
-            joinedload(Appointment.service),
-            joinedload(Appointment.staff),
-            joinedload(Appointment.company),
-            joinedload(Appointment.owner),
-        )
+        .options(*ROW_PARTS)
         .order_by(Appointment.updated_at.desc())
         .limit(limit)
         .execution_options(populate_existing=True)
@@ -331,13 +328,7 @@ def load_row(appointment_id: int) -> Appointment | None:
     return db.session.scalars(
         select(Appointment)
         .where(Appointment.id == appointment_id)
-        .options(
-            joinedload(Appointment.customer),
-            joinedload(Appointment.service),
-            joinedload(Appointment.staff),
-            joinedload(Appointment.company),
-            joinedload(Appointment.owner),
-        )
+        .options(*ROW_PARTS)
         .execution_options(populate_existing=True)
     ).first()
 
