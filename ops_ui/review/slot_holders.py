@@ -18,21 +18,49 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, Select, String, and_, cast, literal, null, select, union_all
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from ops_ui.categories import ErrorCategory
 from ops_ui.extensions import db
-from ops_ui.models import Appointment, AppointmentStatus, Customer, ExternalBooking, SyncStatus
+from ops_ui.models import Appointment, AppointmentStatus, Customer, ExternalBooking, SyncStatus, UTCDateTime
 
 OTHER = aliased(Appointment)
 """Another appointment, for self-joins: made once, as a new alias per call costs its columns and events anew."""
 
 FREED_STATUSES = ("cancelled", "rejected")
+"""Cal.com statuses of a booking that no longer holds its host's time."""
 LONGEST_APPOINTMENT = timedelta(days=1)
 """No salon appointment lasts longer: what overlaps a start began at most this long before it. The bound lets the
-own-appointment look-up seek ``ix_appointment_staff_slot`` (staff, start) instead of reading every appointment of
-the staff member (3.4 s at a million appointments without it)."""
-"""Cal.com statuses of a booking that no longer holds its host's time."""
+own-appointment look-up seek the staff member's appointments from a day before each row's start instead of reading
+all of them (3.4 s at a million appointments without it)."""
+
+
+class _LongestAppointmentBefore(FunctionElement[datetime]):
+    """A row's moment less ``LONGEST_APPOINTMENT``, worked out by the database for each row: one bound for the whole
+    page would make a row late in it read every appointment since the page's first (4 ms instead of 0.1 ms for a
+    text search at a million appointments). SQLite and PostgreSQL write the arithmetic differently."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "longest_appointment_before"
+
+
+_BOUND_SECONDS = int(LONGEST_APPOINTMENT.total_seconds())
+
+
+@compiles(_LongestAppointmentBefore, "sqlite")
+def _in_sqlite(element: _LongestAppointmentBefore, compiler: SQLCompiler, **kw: Any) -> str:
+    # Its text is stored as "2026-12-03 12:00:00.000000"; datetime() drops the fraction, so the bound is at most a
+    # second earlier: never too late.
+    return f"datetime({compiler.process(element.clauses, **kw)}, '-{_BOUND_SECONDS} seconds')"
+
+
+@compiles(_LongestAppointmentBefore, "postgresql")
+def _in_postgresql(element: _LongestAppointmentBefore, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - INTERVAL '{_BOUND_SECONDS} seconds')"
 
 
 @dataclass(frozen=True)
@@ -69,8 +97,7 @@ def slot_holders(appointments: Sequence[Appointment]) -> dict[int, list[SlotHold
     if not conflicted:
         return {}
     ids = [appointment.id for appointment in conflicted]
-    earliest = min(appointment.starts_at for appointment in conflicted) - LONGEST_APPOINTMENT
-    both = union_all(_external(ids), _own(ids, earliest)).subquery()
+    both = union_all(_external(ids), _own(ids)).subquery()
     rows = db.session.execute(
         select(
             both.c.appointment_id, both.c.uid, both.c.other_id, both.c.starts_at, both.c.ends_at, both.c.name
@@ -114,7 +141,7 @@ def _external(ids: list[int]) -> Select[Any]:
     )
 
 
-def _own(ids: list[int], earliest: datetime) -> Select[Any]:
+def _own(ids: list[int]) -> Select[Any]:
     """Our own synced appointments of the same staff member at that time (kind 1)."""
     other = OTHER
     return (
@@ -133,7 +160,7 @@ def _own(ids: list[int], earliest: datetime) -> Select[Any]:
             and_(
                 other.staff_id == Appointment.staff_id,
                 other.id != Appointment.id,
-                other.starts_at > earliest,
+                other.starts_at > _LongestAppointmentBefore(Appointment.starts_at),
                 other.starts_at < Appointment.ends_at,
                 other.ends_at > Appointment.starts_at,
                 other.sync_status == SyncStatus.SYNCED,
