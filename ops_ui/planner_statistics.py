@@ -1,10 +1,11 @@
 """Statistics for the database's query planner, refreshed every hour by the job workers (``ops_ui.jobs.tasks``).
 
 SQLite plans from the statistics ``ANALYZE`` leaves in ``sqlite_stat1``, and nothing in SQLite gathers them by
-itself. Without them it guesses from the indexes alone, and at a million appointments some guesses are ruinous: the
-look-up of what holds a conflicted slot read every future synced appointment (61 s) instead of the diaries of
-the page's staff members (a millisecond). ``analysis_limit`` lets ANALYZE sample each index instead of reading all of
-it: 26 ms at a million appointments, for the same plans as a full count. PostgreSQL's autovacuum keeps its own.
+itself. Without them it guesses from the indexes and the tables' sizes, and at a million appointments some guesses
+are ruinous: the look-up of what holds a conflicted slot read every synced appointment (over a minute) instead of the
+diaries of the page's staff members (a few milliseconds). ``analysis_limit`` lets ANALYZE sample each index instead
+of reading all of it: 26 ms at a million appointments, for the same plans as a full count. PostgreSQL's autovacuum
+keeps its own.
 """
 
 from __future__ import annotations
