@@ -34,7 +34,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from bench.peer import PEER_URL, Floor, install_peer, recording
 from bench.seed_large import SeedSize, migrate_empty, seed
@@ -42,6 +42,7 @@ from ops_ui import create_app
 from ops_ui.auth.service import create_user, find_user_by_email
 from ops_ui.extensions import db
 from ops_ui.models import Role
+from ops_ui.planner_statistics import refresh_planner_statistics
 
 PASSWORD = "bench-password-2026"
 ADMIN_EMAIL = "bench-admin@syncdesk.test"
@@ -104,11 +105,22 @@ def top_up_failed(url: str, failed: int) -> int:
             ),
             {"need": max(0, failed - have)},
         )
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    settle(engine)
+    with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM appointment WHERE sync_status = 'failed'")).scalar_one()
     engine.dispose()
     return int(total)
+
+
+def settle(engine: Engine) -> None:
+    """The database as it is some time after a bulk change: SQLite with the statistics the job workers keep,
+    PostgreSQL vacuumed and analyzed as autovacuum would have done. Measured straight after the top-up's 50,000
+    updates, PostgreSQL's text search took 140 ms instead of 15 ms (every tuple still to be checked for visibility)."""
+    if engine.dialect.name == "sqlite":
+        refresh_planner_statistics(engine)
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
 
 
 def _seeded(url: str) -> int:
