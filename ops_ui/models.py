@@ -352,8 +352,8 @@ class SyncAttemptTally(Base):
 
     __tablename__ = "sync_attempt_tally"
     __table_args__ = (
-        # The trend over all companies sums quarter hours of every company: without it, a database whose planner has
-        # no statistics (SQLite is never analyzed) reads the whole tally once per day, 0.5 s at a million appointments.
+        # The trend over all companies sums quarter hours of every company: without it, a planner without statistics
+        # (an SQLite file before its first ANALYZE) reads the whole tally once per day, 0.5 s at a million appointments.
         Index("ix_sync_attempt_tally_quarter", "quarter", "succeeded", "failed"),
     )
 

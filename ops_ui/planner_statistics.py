@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 ANALYSIS_LIMIT = 1000
-"""Index entries ANALYZE reads per index (SQLite's own recommendation for large databases: a few hundred)."""
+"""Index entries ANALYZE reads per index (SQLite recommends between 100 and 1000)."""
 
 
 def refresh_planner_statistics(engine: Engine) -> str:
