@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from ops_ui.extensions import db
 from ops_ui.health.metrics import daily_attempts
 from ops_ui.health.tally import quarter_of, rebuild_tally
 from ops_ui.models import NO_COMPANY, SyncAttempt, SyncAttemptTally, SyncOperation
 from tests.support.factories import make_company
+from tests.support.statements import executions_run_by
 
 NOW = datetime(2026, 11, 20, 12, 7, 30, tzinfo=UTC)
 
@@ -92,21 +93,14 @@ def test_trend_from_the_tally_equals_counting_the_attempts(app, scope):
 
 @pytest.mark.parametrize("scope", ["all", "one company"])
 def test_each_day_of_the_trend_reads_only_its_own_quarter_hours(app, scope):
-    """A salon's SQLite database is never analyzed: without an index that starts with the quarter hour, the planner
+    """An SQLite file before its first ANALYZE: without an index that starts with the quarter hour, the planner
     reads the whole tally once per day of the trend."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the plan of SQLite without statistics")
     company_id = make_company("Eins").id if scope == "one company" else None
-    ran: list[tuple[str, object]] = []
 
-    def remember(_conn, _cursor, statement, parameters, _context, _many):
-        ran.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with executions_run_by(app) as ran:
         daily_attempts(db.session, NOW, "Europe/Berlin", company_id)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
     [(statement, parameters)] = [(sql, values) for sql, values in ran if "sync_attempt_tally" in sql]
     plan = [row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
 

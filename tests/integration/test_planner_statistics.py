@@ -1,5 +1,5 @@
 """SQLite's planner gets the statistics nothing in SQLite gathers by itself: the hourly job leaves them for every
-index of the board's tables (what they change at a million appointments: ``ops_ui.planner_statistics``)."""
+index of the appointments (what they change at a million appointments: ``ops_ui.planner_statistics``)."""
 
 from __future__ import annotations
 
