@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from ops_ui import queue_rules as rules
-from ops_ui.health.metrics import DbSession
+from ops_ui.health.metrics import DbSession, count_if
 from ops_ui.models import Appointment, UTCDateTime
 
 
@@ -63,9 +63,9 @@ def _in_bucket(index: int, now: datetime) -> ColumnElement[bool]:
 
 def backlog_by_age(session: DbSession, now: datetime, company_id: int | None) -> Sequence[BacklogCount]:
     """One statement: the open manual-review appointments counted into every bucket at once."""
-    statement = select(
-        *(func.coalesce(func.sum(case((_in_bucket(i, now), 1), else_=0)), 0) for i in range(len(BUCKETS)))
-    ).where(rules.failed(), rules.not_closed(), rules.needs_person())
+    statement = select(*(count_if(_in_bucket(i, now)) for i in range(len(BUCKETS)))).where(
+        rules.failed(), rules.not_closed(), rules.needs_person()
+    )
     if company_id is not None:
         statement = statement.where(Appointment.company_id == company_id)
     counts = session.execute(statement).one()

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from ops_ui.health.metrics import DbSession
+from ops_ui.health.metrics import DbSession, count_if
 from ops_ui.models import Appointment, AuditEvent, SyncAttempt, User, UTCDateTime
 
 DAY = timedelta(hours=24)
@@ -106,14 +106,10 @@ def _scoped(statement: Select[Any], company_id: int | None) -> Select[Any]:
     )
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def _actions(session: DbSession, now: datetime, company_id: int | None) -> list[tuple[int, str, int, int]]:
     """(user id, name, actions in 24 h, actions in 7 days) for everyone who acted in the last 7 days."""
     statement = (
-        select(User.id, User.name, _count_if(AuditEvent.at > now - DAY), func.count(AuditEvent.id))
+        select(User.id, User.name, count_if(AuditEvent.at > now - DAY), func.count(AuditEvent.id))
         .join(User, User.id == AuditEvent.actor_id)
         .where(*_in_window(now - WEEK, now), AuditEvent.action.not_in(sorted(NOT_COUNTED_ACTIONS)))
         .group_by(User.id, User.name)
