@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -46,12 +47,23 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def board_url(figures: HealthFigures, figure: str) -> str:
-    return url_for("review.index") + "?" + urlencode(board_filter(figure, figures.failed_from))
+@dataclass(frozen=True)
+class BoardLinks:
+    """The board addresses behind a response's figures and breakdown rows (a hundred and more at scale): the board's
+    path is looked up once, not once per link."""
+
+    path: str
+    failed_from: date | None
+
+    def figure(self, figure: str) -> str:
+        return f"{self.path}?{urlencode(board_filter(figure, self.failed_from))}"
+
+    def breakdown(self, dimension: str, key: str | int) -> str:
+        return f"{self.path}?{urlencode(breakdown_filter(dimension, key, self.failed_from))}"
 
 
-def breakdown_url(figures: HealthFigures, dimension: str, key: str | int) -> str:
-    return url_for("review.index") + "?" + urlencode(breakdown_filter(dimension, key, figures.failed_from))
+def board_links(figures: HealthFigures) -> BoardLinks:
+    return BoardLinks(url_for("review.index"), figures.failed_from)
 
 
 def _figures() -> HealthFigures:
@@ -76,13 +88,14 @@ def _not_informed() -> int:
 @bp.get("/health")
 def index() -> ResponseReturnValue:
     figures = _figures()
+    links = board_links(figures)
     context = {
         "figures": figures,
         "engine": _engine(figures.company_id),
         "chart": trend_chart(figures.trend),
         "definitions": DEFINITIONS | {"not_informed": NOT_INFORMED_DEFINITION},
-        "board_url": lambda figure: board_url(figures, figure),
-        "breakdown_url": lambda dimension, key: breakdown_url(figures, dimension, key),
+        "board_url": links.figure,
+        "breakdown_url": links.breakdown,
         "team": team_figures(db.session, figures.now, figures.company_id),
         "backlog": backlog_by_age(db.session, figures.now, figures.company_id),
         "not_informed": _not_informed(),
@@ -116,8 +129,10 @@ def _ratio(ratio: Ratio) -> dict[str, Any]:
 
 
 def _json(figures: HealthFigures) -> dict[str, Any]:
+    links = board_links(figures)
+
     def counted(figure: str, count: int) -> dict[str, Any]:
-        return {"count": count, "definition": DEFINITIONS[figure], "link": board_url(figures, figure)}
+        return {"count": count, "definition": DEFINITIONS[figure], "link": links.figure(figure)}
 
     def rows(dimension: str, breakdown: Any) -> list[dict[str, Any]]:
         return [
@@ -126,7 +141,7 @@ def _json(figures: HealthFigures) -> dict[str, Any]:
                 "label": row.label,
                 "kind": row.kind,
                 "count": row.count,
-                "link": breakdown_url(figures, dimension, row.key) if row.key else None,
+                "link": links.breakdown(dimension, row.key) if row.key else None,
             }
             for row in breakdown
         ]
