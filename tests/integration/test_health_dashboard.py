@@ -20,7 +20,7 @@ from ops_ui.categories import ErrorCategory
 from ops_ui.engine.due import due_condition
 from ops_ui.extensions import db
 from ops_ui.health import views
-from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS, failed_by_staff_and_service
+from ops_ui.health.metrics import BOARD_FILTERS, HEADLINE_COUNTS
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,
@@ -45,7 +45,6 @@ from tests.support.factories import (
     make_staff,
     make_user,
 )
-from tests.support.statements import executions_run_by
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=30)
@@ -458,18 +457,6 @@ def test_user_without_company_sees_all_companies_with_days_in_the_first_ones_zon
     assert everything["company_id"] is None
     assert everything["time_zone"] == "Europe/Berlin", "aggregate days are cut in the first company's zone"
     assert "all companies, days in Europe/Berlin" in client.get("/health").get_data(as_text=True)
-
-
-def test_failed_per_staff_and_service_is_counted_in_index_order_without_sorting(app: Flask) -> None:
-    """All companies, on SQLite: grouping by staff and service in an index's order; sorting every failed row first
-    took three times as long at a million appointments."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the plan of SQLite")
-    with executions_run_by(app) as ran:
-        failed_by_staff_and_service(db.session, None)
-    statement, parameters = ran[0]
-    plan = [row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
-    assert plan == ["SEARCH appointment USING COVERING INDEX ix_appointment_staff_service (sync_status=?)"]
 
 
 def test_agent_of_the_salon_sees_the_salon_figures(app: Flask, client: FlaskClient) -> None:

@@ -10,8 +10,7 @@ from sqlalchemy import insert, inspect
 
 from ops_ui import create_app
 from ops_ui.extensions import db
-from ops_ui.models import Base, SyncAttemptTally, SyncStatus
-from tests.support.factories import make_appointment, make_company, make_customer, make_service, make_staff
+from ops_ui.models import Base, SyncAttemptTally
 
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_customer_search_trgm"})
 """Made by migration 0012 on PostgreSQL only (pg_trgm GIN): no model declares them, as SQLite has no such index."""
@@ -58,25 +57,3 @@ def test_the_upgrade_that_indexes_the_tally_by_quarter_gathers_sqlite_s_planner_
             analyzed = conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars().all()
         db.engine.dispose()
     assert "sync_attempt_tally" in analyzed
-
-
-def test_the_upgrade_that_adds_the_staff_and_service_index_gives_it_statistics(tmp_path: Path) -> None:
-    """An analyzed database whose new index had none: SQLite would prefer it to the covering ones."""
-    url = f"sqlite:///{tmp_path / 'salon.sqlite'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with app.app_context():
-        upgrade(revision="0018")
-        company = make_company("Eins")
-        customer, service, staff = make_customer(company), make_service(company), make_staff(company)
-        for hour in range(8, 18):
-            make_appointment(customer, service, staff, datetime(2026, 12, 7, hour, tzinfo=UTC), SyncStatus.FAILED)
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-
-        upgrade(revision="0019")
-
-        with db.engine.connect() as conn:
-            analyzed = conn.exec_driver_sql("SELECT idx FROM sqlite_stat1").scalars().all()
-        db.engine.dispose()
-    assert "ix_appointment_staff_service" in analyzed
