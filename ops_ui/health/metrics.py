@@ -25,7 +25,6 @@ from sqlalchemy import (
     CompoundSelect,
     Integer,
     Select,
-    and_,
     bindparam,
     case,
     false,
@@ -202,25 +201,6 @@ def breakdown_filter(dimension: str, key: str | int, failed_from: date | None) -
     return params
 
 
-# --- The conditions; each figure is one of these, and its board filter must select the same rows. ---------------
-
-
-def _stuck(now: datetime) -> ColumnElement[bool]:
-    return and_(rules.pending(), rules.overdue(now))
-
-
-def _critical(now: datetime) -> ColumnElement[bool]:
-    return and_(rules.failed(), rules.starts_soon(now))
-
-
-def _past(now: datetime) -> ColumnElement[bool]:
-    return and_(rules.failed(), rules.started(now))
-
-
-def _ancient(now: datetime) -> ColumnElement[bool]:
-    return and_(rules.failed(), rules.long_failing(now))
-
-
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     """``count(*) FILTER (WHERE condition)``: a row that fails the condition skips the aggregate step, where a sum of
     ``CASE`` adds a zero for it (the open counts: 13 ms instead of 15 ms over all companies at a million)."""
@@ -237,42 +217,26 @@ def _scoped(statement: Select[Any], column: Any, company_id: int | None) -> Sele
 def open_counts(
     session: DbSession, now: datetime, company_id: int | None
 ) -> tuple[dict[str, int], list[Breakdown], datetime | None]:
-    """All headline appointment counters and the failed-by-category table, in one pass.
+    """All headline appointment counters and the failed-by-category table, in two passes over the open appointments
+    (neither cancelled nor expired): the failed ones grouped by company and category, each group carrying its flag
+    counts, then the pending ones counted.
 
-    The failed and pending appointments, neither cancelled nor expired, are grouped by sync status, company and
-    category, each group carrying its flag counts; the few dozen groups are summed here. ``ix_appointment_health``
-    covers every column read, and grouping in its column order lets SQLite count while it reads the index instead of
-    sorting every open row first (14 ms instead of 28 ms over all companies at a million appointments).
+    Each pass evaluates only the conditions of its own figures; one pass over both evaluated every condition on
+    every row (over all companies at a million appointments, run in turns: 16.6 ms for the two, 21.3 ms for one).
+
+    ``ix_appointment_health`` covers every column read, and grouping in its column order lets SQLite count while it
+    reads the index instead of sorting every failed row first.
     """
-    statement = (
-        select(
-            Appointment.sync_status,
-            Appointment.last_error_category,
-            func.count(Appointment.id).label("count"),
-            count_if(_stuck(now)).label("stuck"),
-            count_if(_critical(now)).label("critical"),
-            count_if(_ancient(now)).label("ancient"),
-            count_if(_past(now)).label("past"),
-            count_if(rules.handed_over()).label("handed_over"),
-            func.min(Appointment.starts_at).label("earliest_start"),
-        )
-        .where(Appointment.sync_status.in_([SyncStatus.FAILED, SyncStatus.PENDING]), rules.not_closed())
-        .group_by(Appointment.sync_status, Appointment.company_id, Appointment.last_error_category)
-    )
     counts = dict.fromkeys(HEADLINE_COUNTS, 0)
     failed_by_category: dict[ErrorCategory | None, int] = {}
     earliest_failed: datetime | None = None
-    for status, category, count, stuck, critical, ancient, past, handed, earliest in session.execute(
-        _scoped(statement, Appointment.company_id, company_id)
+    for category, count, critical, ancient, past, handed, earliest in session.execute(
+        _scoped(_failed_groups(now), Appointment.company_id, company_id)
     ):
-        counts["stuck"] += int(stuck)
+        counts["failed"] += int(count)
         counts["critical"] += int(critical)
         counts["ancient"] += int(ancient)
         counts["past"] += int(past)
-        if status is SyncStatus.PENDING:
-            counts["pending"] += int(count)
-            continue
-        counts["failed"] += int(count)
         if earliest is not None:
             earliest = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)
             earliest_failed = earliest if earliest_failed is None else min(earliest_failed, earliest)
@@ -282,6 +246,10 @@ def open_counts(
             counts["manual_review"] += int(handed)
             counts["technical"] += int(count) - int(handed)
         failed_by_category[category] = failed_by_category.get(category, 0) + int(count)
+    pending = select(func.count(Appointment.id), count_if(rules.overdue(now))).where(
+        rules.pending(), rules.not_closed()
+    )
+    counts["pending"], counts["stuck"] = session.execute(_scoped(pending, Appointment.company_id, company_id)).one()
     by_category = [
         Breakdown(
             key=category.value if category else None,
@@ -294,6 +262,24 @@ def open_counts(
     kind_order = {"business": 0, "technical": 1, None: 2}
     by_category.sort(key=lambda row: (kind_order[row.kind], -row.count, row.label))
     return counts, by_category, earliest_failed
+
+
+def _failed_groups(now: datetime) -> Select[Any]:
+    """Failed appointments per company and category: how many, how many start within the critical window, have been
+    failing long or have started, how many were handed over, and the earliest start."""
+    return (
+        select(
+            Appointment.last_error_category,
+            func.count(Appointment.id),
+            count_if(rules.starts_soon(now)),
+            count_if(rules.long_failing(now)),
+            count_if(rules.started(now)),
+            count_if(rules.handed_over()),
+            func.min(Appointment.starts_at),
+        )
+        .where(rules.failed(), rules.not_closed())
+        .group_by(Appointment.company_id, Appointment.last_error_category)
+    )
 
 
 def recent_success(session: DbSession, now: datetime, company_id: int | None) -> Ratio:
