@@ -3,17 +3,17 @@
 The health dashboard counts with these conditions and the review board filters with them, so a figure and the rows
 behind its link cannot drift apart: change a rule here and both follow. Each function returns one SQL condition on
 ``Appointment``; the sync status a figure combines it with stays with the caller (the board picks it from the
-``sync_status`` filter, the dashboard counts failed and pending in one pass).
+``sync_status`` filter, the dashboard counts failed and pending in a pass each).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ops_ui.categories import BUSINESS_CATEGORIES, ErrorCategory
-from ops_ui.models import Appointment, AppointmentStatus, SyncStatus, UTCDateTime
+from ops_ui.models import Appointment, AppointmentStatus, Company, SyncStatus, UTCDateTime
 
 CRITICAL_WITHIN_HOURS = 48
 """A failed appointment starting sooner than this is critical: the customer may turn up unannounced. Two days: a
@@ -113,6 +113,14 @@ def needs_person() -> ColumnElement[bool]:
 def waits_for_retry() -> ColumnElement[bool]:
     """A technical failure the engine retries by itself at a due pass after its back-off."""
     return and_(technical_error(), ~handed_over())
+
+
+def of_any_company() -> ColumnElement[bool]:
+    """True of every appointment, in a form an index can use: with ``company_id IN (every company)``, a condition on
+    the sync status and the error category enters ``ix_appointment_health`` (sync status, company, category, …) at
+    each company. Without it, SQLite reads every failed appointment to find the few technical ones (the earliest
+    retry over all companies at a million appointments: 0.5 ms instead of 6.8 ms)."""
+    return Appointment.company_id.in_(select(Company.id))
 
 
 def _sorted(categories: frozenset[ErrorCategory]) -> list[ErrorCategory]:

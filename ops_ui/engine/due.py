@@ -50,15 +50,20 @@ def due_terms(now: datetime) -> tuple[ColumnElement[bool], ...]:
     status, or when a write went unanswered): new appointments, technical failures whose back-off has passed (to
     book again, or a cancellation Cal.com has not taken yet), and unanswered writes to settle.
 
-    The retries are one term, so the failed appointments are read once, not twice (the due pass's statement: 5 ms
-    instead of 10 ms at a million appointments)."""
+    The retries are one term, entered at each company's technical failures (``queue_rules.of_any_company``). At a
+    million appointments, the due pass's statement took 10 ms with a term each for booking again and cancelling, 5 ms
+    with one term reading every failed appointment, and 2.8 ms now."""
     scheduled = Appointment.status == AppointmentStatus.SCHEDULED
     to_book = and_(rules.pending(), scheduled, _retry_due(now))
     cancel_not_taken = and_(
         Appointment.status == AppointmentStatus.CANCELLED, Appointment.calcom_booking_uid.is_not(None)
     )
     to_retry = and_(
-        rules.failed(), rules.waits_for_retry(), Appointment.next_retry_at <= now, or_(scheduled, cancel_not_taken)
+        rules.failed(),
+        rules.waits_for_retry(),
+        rules.of_any_company(),
+        Appointment.next_retry_at <= now,
+        or_(scheduled, cancel_not_taken),
     )
     unsettled = and_(
         Appointment.uncertain_since < now - UNSETTLED_AFTER, Appointment.uncertain_request.is_not(None), _retry_due(now)

@@ -56,11 +56,10 @@ class EngineStatus:
 
 def engine_status(now: datetime, company_id: int | None, config: Mapping[str, Any]) -> EngineStatus:
     latest = last_pass()
+    in_scope = rules.of_any_company() if company_id is None else Appointment.company_id == company_id
     waiting = select(func.min(Appointment.next_retry_at)).where(
-        rules.failed(), rules.not_closed(), rules.waits_for_retry()
+        rules.failed(), rules.not_closed(), rules.waits_for_retry(), in_scope
     )
-    if company_id is not None:
-        waiting = waiting.where(Appointment.company_id == company_id)
     return EngineStatus(
         now=now,
         last_pass_at=latest.started_at if latest else None,

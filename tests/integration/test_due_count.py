@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 
 from ops_ui.categories import ErrorCategory
 from ops_ui.engine.due import due_appointment_ids, due_count
+from ops_ui.extensions import db
+from ops_ui.health.engine_status import engine_status
 from ops_ui.models import AppointmentStatus, SyncStatus, utcnow
 from tests.support import factories
+from tests.support.statements import executions_run_by
 
 
 def test_due_now_counts_every_kind_the_engine_picks_up_and_nothing_else(app: Flask) -> None:
@@ -45,3 +49,22 @@ def test_due_now_counts_every_kind_the_engine_picks_up_and_nothing_else(app: Fla
 
     assert due_count(now) == len(due_appointment_ids(now, 100)) == 2 * len(kinds)
     assert due_count(now, companies[0].id) == len(kinds)
+
+
+def test_retries_over_all_companies_are_looked_up_at_each_companys_technical_failures(app: Flask) -> None:
+    """On SQLite, the engine's due pass and the dashboard's due count and next retry enter the health index at each
+    company and error category; reading every failed appointment for the few technical ones grew with the backlog."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite")
+    now = utcnow()
+    with executions_run_by(app) as ran:
+        due_appointment_ids(now, 100)
+        engine_status(now, None, app.config)
+    retries = [(sql, values) for sql, values in ran if "next_retry_at" in sql and "last_error_category" in sql]
+    assert len(retries) == 3, "the due pass, the due count and the next retry"
+    seek = "ix_appointment_health (sync_status=? AND company_id=? AND last_error_category=?)"
+    for statement, parameters in retries:
+        plan = [
+            row[-1] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+        assert any(seek in step for step in plan), plan
