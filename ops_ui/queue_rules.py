@@ -118,8 +118,9 @@ def waits_for_retry() -> ColumnElement[bool]:
 def of_any_company() -> ColumnElement[bool]:
     """True of every appointment, in a form an index can use: with ``company_id IN (every company)``, a condition on
     the sync status and the error category enters ``ix_appointment_health`` (sync status, company, category, …) at
-    each company. Without it, SQLite reads every failed appointment to find the few technical ones (the earliest
-    retry over all companies at a million appointments: 0.5 ms instead of 6.8 ms)."""
+    each company. Without it, SQLite reads every failed appointment to find the few technical ones. The earliest
+    retry over all companies at a million appointments: 0.5 ms instead of 6.8 ms with 3 companies, 2.2 ms instead of
+    5.2 ms with 3,000 (each company is entered, with or without failures)."""
     return Appointment.company_id.in_(select(Company.id))
 
 
