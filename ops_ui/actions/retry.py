@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from ops_ui.actions.results import ActionResult, failure_sentence, outcome_sentence
@@ -108,6 +108,12 @@ def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
     ]
     if not candidates:
         return set()
+    changed = set(db.session.scalars(CHANGED_SINCE_LAST_ATTEMPT, {"ids": [row.id for row in candidates]}))
+    return {appointment.id for appointment in candidates} - changed
+
+
+def _changed_since_last_attempt() -> Select[tuple[int]]:
+    """Of the given appointments, those changed since their last attempt: by an action on them or on their customer."""
     other = OTHER
     since = AuditEvent.at > Appointment.last_attempt_at
     own_change = exists().where(
@@ -119,11 +125,10 @@ def repeat_failure_ids(appointments: Sequence[Appointment]) -> set[int]:
         AuditEvent.action.in_(CUSTOMER_CHANGES),
         since,
     )
-    changed = set(
-        db.session.scalars(
-            select(Appointment.id).where(
-                Appointment.id.in_([appointment.id for appointment in candidates]), own_change | customer_change
-            )
-        )
+    return select(Appointment.id).where(
+        Appointment.id.in_(bindparam("ids", expanding=True)), own_change | customer_change
     )
-    return {appointment.id for appointment in candidates} - changed
+
+
+CHANGED_SINCE_LAST_ATTEMPT = _changed_since_last_attempt()
+"""Built once and given each page's ids: putting it together at every call cost more than running it."""

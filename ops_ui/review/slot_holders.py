@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.functions import FunctionElement
 
 from ops_ui.categories import ErrorCategory
@@ -49,6 +50,8 @@ class _LongestAppointmentBefore(FunctionElement[datetime]):
 
 
 _BOUND_SECONDS = int(LONGEST_APPOINTMENT.total_seconds())
+PAGE_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+"""The conflicted rows of a page, given at each call."""
 
 
 @compiles(_LongestAppointmentBefore, "sqlite")
@@ -96,13 +99,7 @@ def slot_holders(appointments: Sequence[Appointment]) -> dict[int, list[SlotHold
     conflicted = _conflicted(appointments)
     if not conflicted:
         return {}
-    ids = [appointment.id for appointment in conflicted]
-    both = union_all(_external(ids), _own(ids)).subquery()
-    rows = db.session.execute(
-        select(
-            both.c.appointment_id, both.c.uid, both.c.other_id, both.c.starts_at, both.c.ends_at, both.c.name
-        ).order_by(both.c.appointment_id, both.c.kind, both.c.starts_at, both.c.holder_id)
-    ).all()
+    rows = db.session.execute(HOLDERS, {"ids": [appointment.id for appointment in conflicted]}).all()
     holders: dict[int, list[SlotHolder]] = {}
     for appointment_id, uid, other_id, starts_at, ends_at, name in rows:
         holder = (
@@ -114,7 +111,7 @@ def slot_holders(appointments: Sequence[Appointment]) -> dict[int, list[SlotHold
     return holders
 
 
-def _external(ids: list[int]) -> Select[Any]:
+def _external() -> Select[Any]:
     """Bookings made directly in Cal.com that hold the staff member's time (kind 0: listed first)."""
     return (
         select(
@@ -137,11 +134,11 @@ def _external(ids: list[int]) -> Select[Any]:
                 ExternalBooking.status.not_in(FREED_STATUSES),
             ),
         )
-        .where(Appointment.id.in_(ids))
+        .where(Appointment.id.in_(PAGE_IDS))
     )
 
 
-def _own(ids: list[int]) -> Select[Any]:
+def _own() -> Select[Any]:
     """Our own synced appointments of the same staff member at that time (kind 1)."""
     other = OTHER
     return (
@@ -168,5 +165,16 @@ def _own(ids: list[int]) -> Select[Any]:
             ),
         )
         .join(Customer, Customer.id == other.customer_id)
-        .where(Appointment.id.in_(ids))
+        .where(Appointment.id.in_(PAGE_IDS))
     )
+
+
+def _holders() -> Select[Any]:
+    both = union_all(_external(), _own()).subquery()
+    return select(
+        both.c.appointment_id, both.c.uid, both.c.other_id, both.c.starts_at, both.c.ends_at, both.c.name
+    ).order_by(both.c.appointment_id, both.c.kind, both.c.starts_at, both.c.holder_id)
+
+
+HOLDERS = _holders()
+"""Built once and given each page's ids: putting its parts together took about a millisecond at every call."""

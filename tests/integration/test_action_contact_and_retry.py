@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ops_ui.actions.contact import update_contact
-from ops_ui.actions.retry import retry_sync, retry_would_repeat_failure
+from ops_ui.actions.retry import repeat_failure_ids, retry_sync, retry_would_repeat_failure
 from ops_ui.categories import ErrorCategory
 from ops_ui.engine.claims import StaleAppointment
 from ops_ui.extensions import db
@@ -19,6 +19,7 @@ from tests.support.salon import (
     make_salon_appointment,
     make_synced_salon,
 )
+from tests.support.statements import statements_run_by
 
 ANONYMOUS = "anonymous_1712345678_ab12cd"
 
@@ -82,6 +83,20 @@ def test_contact_fix_is_saved_normalised_and_the_retry_then_books(salon, sim):
     [live] = active_bookings(sim)
     assert live["uid"] == retried.appointment.calcom_booking_uid
     assert live["attendees"][0]["phoneNumber"] == "+491701234567"
+
+
+def test_a_page_hears_which_of_its_refused_rows_would_repeat_the_refusal_in_one_statement(app, salon, sim):
+    unchanged = _failed_for_contact(salon)
+    fixed = _failed_for_contact(salon)
+    assert update_contact(fixed.id, fixed.version, salon.agent, "erika@kunden-mail.de", "").ok
+    for row in (unchanged, fixed):
+        db.session.refresh(row)  # as the board's page loads them
+
+    with statements_run_by(app) as statements:
+        warned = repeat_failure_ids([unchanged, fixed])
+
+    assert warned == {unchanged.id}
+    assert len(statements) == 1
 
 
 def test_contact_edit_from_a_stale_screen_is_refused(salon, sim):
