@@ -469,10 +469,10 @@ def _focus_on(appointment: Appointment, can_act: bool, panel: str | None) -> str
     return opener if opener in OPENERS.values() else "retry"
 
 
-def _row_context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+def _row_context(appointment: Appointment, *, can_act: bool | None = None, **extra: Any) -> dict[str, Any]:
     """One row's template context; ``extra`` overrides, and carries the row facts when they were looked up for
-    several rows together."""
-    can_act = signed_in_user().can_act
+    several rows together. ``can_act``: whether the signed-in user may act, if already known."""
+    can_act = signed_in_user().can_act if can_act is None else can_act
     facts = {} if "warn_ids" in extra else _row_facts([appointment])
     return {
         "appointment": appointment,
@@ -586,6 +586,7 @@ def _run(
     ``asks_informed``: the action changes what the customer was told, so a success asks whether they were informed
     (``ops_ui.cases``)."""
     appointment_id = appointment.id  # the action's commits leave ``appointment`` to be read again
+    can_act = signed_in_user().can_act  # and the user too: read now, not once more for the answer
     try:
         result = action()
     except StaleAppointment as stale:
@@ -596,7 +597,8 @@ def _run(
         return _conflict(appointment_id, TAKEN_OVER)
     except OutcomeNotStored:
         fresh = load_row(appointment_id) or appointment
-        return _row_response(fresh, toast=("error", str(NOT_STORED)), changed=True, notice=str(NOT_STORED))
+        notice = str(NOT_STORED)
+        return _row_response(fresh, toast=("error", notice), changed=True, notice=notice, can_act=can_act)
     except AppointmentNotFound:
         abort(404)
     except NotAllowed:
@@ -610,6 +612,7 @@ def _run(
             toast=_error_toast(str(result.message), panel if is_open(fresh) else None),
             panel=panel,
             field_errors=dict(result.field_errors),
+            can_act=can_act,
             **extra,
         )
     if result.ok:
@@ -620,6 +623,7 @@ def _run(
             changed=True,
             warning=result.warning,
             ask_informed=asks_informed,
+            can_act=can_act,
         )
     return _row_response(
         fresh,
@@ -628,6 +632,7 @@ def _run(
         panel=panel,
         failure=str(result.message),
         failure_detail=result.detail,
+        can_act=can_act,
         **extra,
     )
 
