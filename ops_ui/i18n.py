@@ -128,9 +128,16 @@ def _words_of_this_render() -> dict[str, Callable[..., str]]:
     return {"_": words, "gettext": words}
 
 
+def _choose_locale() -> None:
+    """Choose the request's language at its start, while the signed-in user is as loaded: chosen only for the
+    answer, after an action's commits have expired the user, it would read the user from the database again."""
+    get_locale()
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_choose_locale)
     app.jinja_env.globals |= {
         "LANGUAGES": LANGUAGES,
         "current_locale": current_locale,

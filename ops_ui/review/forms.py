@@ -49,7 +49,10 @@ def plain_text(form: FlaskForm, field: StringField) -> None:
 
 class ActionForm(FlaskForm):
     version = IntegerField(
-        validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, max=MAX_INTEGER, message=VERSION_MESSAGE)]
+        # Labelled although hidden: for an unlabelled field WTForms translates a label from the field's name, and
+        # Flask-WTF loads WTForms' catalogue from disk again for every request to do so.
+        _l("Appointment version"),
+        validators=[InputRequired(VERSION_MESSAGE), NumberRange(min=0, max=MAX_INTEGER, message=VERSION_MESSAGE)],
     )
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import support
 from flask.testing import FlaskClient
 
 from ops_ui.actions.contact import update_contact
@@ -27,8 +28,8 @@ from tests.support.statements import statements_run_by
 ZONE = ZoneInfo("Europe/Berlin")
 RETRY_STATEMENTS = 12
 """A retry Cal.com agrees to: the user, the row, the claim, the event type, the mark of the write before it is sent,
-the attempt and its tally, the outcome with its audit event and the claim's end, the fresh row, the user again (the
-outcome's commit expires it) and the row's duplicate look-up. Nothing else is read twice."""
+the attempt and its tally, the outcome with its audit event and the claim's end, the fresh row and the row's duplicate
+look-up. Nothing else is read twice."""
 
 
 pytestmark = pytest.mark.calcom_simulator(timeout=0.5)
@@ -133,8 +134,28 @@ def test_a_retry_reads_the_row_once_before_and_once_after_and_its_parts_and_the_
 
     assert response.status_code == 200
     assert records.fresh(appointment.id).sync_status is SyncStatus.SYNCED
-    assert len(statements) == RETRY_STATEMENTS, [" ".join(statement.split())[:80] for statement in statements]
+    assert len(statements) == RETRY_STATEMENTS, "\n".join(" ".join(statement.split())[:80] for statement in statements)
     assert len([statement for statement in statements if "FROM user_account" in statement]) == 1
+
+
+def test_a_retry_reads_no_translation_catalogue_from_disk(htmx, salon, sim, monkeypatch):
+    """The catalogues are loaded once per process; an unlabelled form field would have Flask-WTF load WTForms' own
+    again for every request, to translate a label nobody sees."""
+    appointment = _technical_failure(salon, sim)
+    loaded: list[tuple[Any, ...]] = []
+    load = support.Translations.load
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loaded.append((*args, kwargs))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", counted)
+
+    response = htmx.post(f"/review/{appointment.id}/retry", version=appointment.version)
+
+    assert response.status_code == 200
+    assert records.fresh(appointment.id).sync_status is SyncStatus.SYNCED
+    assert loaded == []
 
 
 @pytest.mark.parametrize("fault", [{"status": 429}, {"hangSeconds": 1.0}, {"html502": True}])
