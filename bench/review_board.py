@@ -38,7 +38,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
 from bench.peer import PEER_URL, Floor, install_peer, recording
-from bench.seed_large import SeedSize, migrate_empty, seed
+from bench.seed_large import SeedSize, empty_database, migrate_empty, seed, seeded_rows
 from ops_ui import create_app
 from ops_ui.auth.service import create_user, find_user_by_email
 from ops_ui.extensions import db
@@ -77,18 +77,6 @@ class Figures:
         return self.board_ms / self.floor_ms
 
 
-def empty_database(url: str) -> None:
-    """SQLite: a new file; PostgreSQL: the ``public`` schema dropped and made again (extensions in it go too)."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def top_up_failed(url: str, failed: int) -> int:
     """Turn synced appointments into failed ones (deterministically spread over the table) until ``failed`` exist."""
     engine = create_engine(url)
@@ -124,22 +112,11 @@ def settle(engine: Engine) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def _seeded(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM appointment")).scalar_one())
-    except Exception:  # no such table yet: nothing seeded
-        return -1
-    finally:
-        engine.dispose()
-
-
 def prepare(url: str, appointments: int, failed: int, reuse: bool) -> str:
     """A database of the wanted size: seeded afresh, or with ``reuse`` the one left by the previous run of that size
     (migrated to head, so new indexes are there)."""
     started = time.perf_counter()
-    if reuse and _seeded(url) == appointments:
+    if reuse and seeded_rows(url, "appointment") == appointments:
         migrate_empty(url)
         how = "reused"
     else:
