@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from ops_ui import queue_rules as rules
 from ops_ui.health.metrics import DbSession, count_if
@@ -61,11 +61,15 @@ def _in_bucket(index: int, now: datetime) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def backlog_by_age(session: DbSession, now: datetime, company_id: int | None) -> Sequence[BacklogCount]:
-    """One statement: the open manual-review appointments counted into every bucket at once."""
-    statement = select(*(count_if(_in_bucket(i, now)) for i in range(len(BUCKETS)))).where(
+def backlog_counts(now: datetime) -> Select[Any]:
+    return select(*(count_if(_in_bucket(i, now)) for i in range(len(BUCKETS)))).where(
         rules.failed(), rules.not_closed(), rules.needs_person()
     )
+
+
+def backlog_by_age(session: DbSession, now: datetime, company_id: int | None) -> Sequence[BacklogCount]:
+    """One statement: the open manual-review appointments counted into every bucket at once."""
+    statement = backlog_counts(now)
     if company_id is not None:
         statement = statement.where(Appointment.company_id == company_id)
     counts = session.execute(statement).one()

@@ -231,7 +231,7 @@ def open_counts(
     failed_by_category: dict[ErrorCategory | None, int] = {}
     earliest_failed: datetime | None = None
     for category, count, critical, ancient, past, handed, earliest in session.execute(
-        _scoped(_failed_groups(now), Appointment.company_id, company_id)
+        _scoped(failed_groups(now), Appointment.company_id, company_id)
     ):
         counts["failed"] += int(count)
         counts["critical"] += int(critical)
@@ -246,10 +246,8 @@ def open_counts(
             counts["manual_review"] += int(handed)
             counts["technical"] += int(count) - int(handed)
         failed_by_category[category] = failed_by_category.get(category, 0) + int(count)
-    pending = select(func.count(Appointment.id), count_if(rules.overdue(now))).where(
-        rules.pending(), rules.not_closed()
-    )
-    counts["pending"], counts["stuck"] = session.execute(_scoped(pending, Appointment.company_id, company_id)).one()
+    pending = _scoped(pending_counts(now), Appointment.company_id, company_id)
+    counts["pending"], counts["stuck"] = session.execute(pending).one()
     by_category = [
         Breakdown(
             key=category.value if category else None,
@@ -264,13 +262,17 @@ def open_counts(
     return counts, by_category, earliest_failed
 
 
-def _failed_groups(now: datetime) -> Select[Any]:
+def failed_groups(now: datetime) -> Select[Any]:
     """Failed appointments per company and category: how many, how many start within the critical window, have been
-    failing long or have started, how many were handed over, and the earliest start."""
+    failing long or have started, how many were handed over, and the earliest start.
+
+    ``count(*)``, as in every count of ``ix_appointment_health``: a PostgreSQL index holds no row id, so ``count(id)``
+    sends each failed row back to the table (45 ms instead of 7 ms over all companies at a million appointments).
+    """
     return (
         select(
             Appointment.last_error_category,
-            func.count(Appointment.id),
+            func.count(),
             count_if(rules.starts_soon(now)),
             count_if(rules.long_failing(now)),
             count_if(rules.started(now)),
@@ -280,6 +282,11 @@ def _failed_groups(now: datetime) -> Select[Any]:
         .where(rules.failed(), rules.not_closed())
         .group_by(Appointment.company_id, Appointment.last_error_category)
     )
+
+
+def pending_counts(now: datetime) -> Select[Any]:
+    """Pending appointments (not closed): how many, and how many are stuck."""
+    return select(func.count(), count_if(rules.overdue(now))).where(rules.pending(), rules.not_closed())
 
 
 def recent_success(session: DbSession, now: datetime, company_id: int | None) -> Ratio:
@@ -337,14 +344,10 @@ def failed_by_staff_and_service(session: DbSession, company_id: int | None) -> t
 
     ``count(*)``, not ``count(id)``: SQLite sorts the failed appointments by staff and service for the grouping, and
     without the id each sorted entry is smaller (10.1 ms instead of 11.9 ms at a million appointments)."""
-    statement = (
-        select(Appointment.staff_id, Appointment.service_id, func.count())
-        .where(rules.failed(), rules.not_closed())
-        .group_by(Appointment.staff_id, Appointment.service_id)
-    )
     per_staff: dict[int | None, int] = {}
     per_service: dict[int, int] = {}
-    for staff_id, service_id, count in session.execute(_scoped(statement, Appointment.company_id, company_id)):
+    statement = _scoped(failed_per_staff_and_service(), Appointment.company_id, company_id)
+    for staff_id, service_id, count in session.execute(statement):
         per_staff[staff_id] = per_staff.get(staff_id, 0) + int(count)
         per_service[service_id] = per_service.get(service_id, 0) + int(count)
     staff_names = _names(session, Staff, [key for key in per_staff if key is not None])
@@ -357,6 +360,14 @@ def failed_by_staff_and_service(session: DbSession, company_id: int | None) -> t
     for rows in (by_staff, by_service):
         rows.sort(key=lambda row: (-row.count, row.label, row.key or 0))
     return by_staff, by_service
+
+
+def failed_per_staff_and_service() -> Select[Any]:
+    return (
+        select(Appointment.staff_id, Appointment.service_id, func.count())
+        .where(rules.failed(), rules.not_closed())
+        .group_by(Appointment.staff_id, Appointment.service_id)
+    )
 
 
 def _names(session: DbSession, model: type[Staff] | type[Service], ids: list[int]) -> dict[int, str]:
