@@ -312,11 +312,15 @@ def attempt_success(session: DbSession, now: datetime, company_id: int | None) -
 
     A scoped user counts the attempts of their company's appointments; the aggregate view counts every attempt.
     """
-    statement = select(count_if(SyncAttempt.succeeded == true()), func.count(SyncAttempt.id)).where(
+    succeeded, total = session.execute(_scoped(attempt_counts(now), SyncAttempt.company_id, company_id)).one()
+    return Ratio(int(succeeded), int(total))
+
+
+def attempt_counts(now: datetime) -> Select[Any]:
+    """Attempts of the last 24 h and how many succeeded, from the attempts' (company,) moment and outcome index."""
+    return select(count_if(SyncAttempt.succeeded == true()), func.count()).where(
         SyncAttempt.at > now - RECENT_WINDOW, SyncAttempt.at <= now
     )
-    succeeded, total = session.execute(_scoped(statement, SyncAttempt.company_id, company_id)).one()
-    return Ratio(int(succeeded), int(total))
 
 
 def closed_by_cleanup(session: DbSession, now: datetime, company_id: int | None) -> int:
