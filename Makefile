@@ -55,7 +55,7 @@ translations: $(VENV)/.runtime ## extract the texts to translate, update the Ger
 
 bench: $(VENV)/.dev ## the board vs Flask-Admin and its floor (SQLite, PostgreSQL), the dashboard, bulk retry, the intake soak
 	bench/postgres.sh $(BIN)/python -m bench.review_board
-	$(BIN)/python -m bench.review_actions
+	bench/postgres.sh $(BIN)/python -m bench.review_actions
 	bench/postgres.sh $(BIN)/python -m bench.health_dashboard
 	$(BIN)/python -m bench.bulk_retry
 	$(BIN)/python -m bench.soak_intake

@@ -1,14 +1,16 @@
 """An action's server time besides Cal.com: the board's "Retry sync" on failed appointments, against the simulator.
 
-Starts the local Cal.com simulator (its own process, port 0), a fresh SQLite database with a salon whose staff are
-Cal.com users with event types (``bench.bulk_retry_run``'s set-up), and technical failures in free slots. Each is
-retried once through the Flask test client as the board's button does (htmx POST with the row's version). The time
-inside HTTP calls to Cal.com is measured at the pooled session (``ops_ui.calcom.client.pooled_session``) and taken
-off the request's time: what is left is the server's own work (claim, writes, audit, the fresh row and its render).
-Printed: median and p95 of both, SQL statements per action, and the goal (p95 < 10 ms).
+Starts the local Cal.com simulator (its own process, port 0), a fresh database (SQLite, and PostgreSQL when
+``BENCH_POSTGRES_URL`` names one of its own: it is emptied first) with a salon whose staff are Cal.com users with event
+types (``bench.bulk_retry_run``'s set-up), and technical failures in free slots. Each is retried once through the
+Flask test client as the board's button does (htmx POST with the row's version). The time inside HTTP calls to Cal.com
+is measured at the pooled session (``ops_ui.calcom.client.pooled_session``) and taken off the request's time: what is
+left is the server's own work (claim, writes, audit, the fresh row and its render). Printed per database: median and
+p95 of both, SQL statements per action, and the goal (p95 < 10 ms).
 
-Usage: ``python -m bench.review_actions [--actions 40] [--keep DIR]``; ``BENCH_PROFILE=1`` prints a profile of the
-measured actions, sorted by ``BENCH_PROFILE_SORT`` (default ``cumulative``, e.g. ``tottime``).
+Usage: ``python -m bench.review_actions [--actions 40] [--keep DIR] [--databases sqlite,postgresql]``;
+``BENCH_PROFILE=1`` prints a profile of the measured actions, sorted by ``BENCH_PROFILE_SORT`` (default
+``cumulative``, e.g. ``tottime``).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def measure(folder: Path, actions: int) -> dict[str, float]:
     from ops_ui.models import Company, Role, Service
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         log = folder / "simulator.log"
         command = [sys.executable, "-m", "calcom_simulator", "--port", "0", "--db", str(folder / "calcom.sqlite")]
@@ -144,20 +147,35 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--actions", type=int, default=40)
     parser.add_argument("--keep", type=Path, help="folder for the databases and the simulator's log")
+    parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args(argv)
+    from bench.seed_large import empty_database
+
     with tempfile.TemporaryDirectory(prefix="review-actions-") as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'sync_desk.sqlite'}"
-        os.environ["SYNC_DESK_JOB_QUEUE_FILE"] = str(folder / "jobs.sqlite")
-        os.environ["CALCOM_API_KEY"] = f"cal_test_bench_actions_{secrets.token_hex(4)}"
-        figures = measure(folder, args.actions)
-    verdict = "ok" if figures["server_p95"] < GOAL_P95_MS else "OVER GOAL"
-    print(
-        f"Retry sync, {args.actions} actions: server time besides Cal.com median {figures['server_median']:.1f} ms,"
-        f" p95 {figures['server_p95']:.1f} ms (goal < {GOAL_P95_MS:.0f} ms: {verdict});"
-        f" Cal.com {figures['calcom_median']:.1f} ms median; {figures['statements']:.0f} SQL statements per action"
-    )
+        urls = {
+            "sqlite": f"sqlite:///{folder / 'sync_desk.sqlite'}",
+            "postgresql": os.environ.get("BENCH_POSTGRES_URL"),
+        }
+        for name in args.databases.split(","):
+            url = urls.get(name)
+            if not url:
+                print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
+                continue
+            empty_database(url)
+            os.environ["DATABASE_URL"] = url
+            os.environ["SYNC_DESK_JOB_QUEUE_FILE"] = str(folder / f"jobs-{name}.sqlite")
+            os.environ["CALCOM_API_KEY"] = f"cal_test_bench_actions_{secrets.token_hex(4)}"
+            figures = measure(folder / name, args.actions)
+            verdict = "ok" if figures["server_p95"] < GOAL_P95_MS else "OVER GOAL"
+            print(
+                f"{name}: retry sync, {args.actions} actions: server time besides Cal.com median"
+                f" {figures['server_median']:.1f} ms, p95 {figures['server_p95']:.1f} ms (goal < {GOAL_P95_MS:.0f} ms:"
+                f" {verdict}); Cal.com {figures['calcom_median']:.1f} ms median;"
+                f" {figures['statements']:.0f} SQL statements per action",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

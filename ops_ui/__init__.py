@@ -8,7 +8,7 @@ from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ops_ui import htmx, i18n, security_headers
+from ops_ui import htmx, i18n, prepared_statements, security_headers
 from ops_ui.auth import init_app as init_auth
 from ops_ui.bounded_ids import BoundedIntegerConverter
 from ops_ui.cases import init_app as init_cases
@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     db.init_app(app)
+    prepared_statements.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
