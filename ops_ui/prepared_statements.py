@@ -30,6 +30,9 @@ def end_reads_with_commit(error: BaseException | None) -> None:
         return
     try:
         if connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None:
+            # What the session loaded stays readable, as after a rollback: a streamed download goes on reading the
+            # signed-in user after this teardown has run once (stream_with_context).
+            session.expire_on_commit = False
             session.commit()
     except SQLAlchemyError:
         # An aborted transaction or a lost connection: nothing was written, the session's removal rolls back.
