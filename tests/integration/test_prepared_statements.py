@@ -3,6 +3,8 @@ prepared for the next requests; a transaction that wrote is rolled back at the e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -38,14 +40,36 @@ def test_the_boards_statements_stay_prepared_from_one_request_to_the_next(client
     assert _prepared_on_the_pooled_connection(client.application) > 0
 
 
+def test_reads_after_a_commit_end_with_a_commit_too(client: FlaskClient) -> None:
+    """As an action's fresh row is read after its last commit."""
+    server = client.application
+    for number in range(PSYCOPG_PREPARES_AFTER + 1):
+        with server.app_context():
+            db.session.add(Company(name=f"Salon {number}", time_zone="Europe/Berlin"))
+            db.session.commit()
+            assert db.session.scalar(select(func.count()).select_from(Company)) == number + 1
+
+    assert _prepared_on_the_pooled_connection(server) > 0
+
+
+def _flush_a_company() -> None:
+    db.session.add(Company(name="Flushed, never committed", time_zone="Europe/Berlin"))
+    db.session.flush()  # written in the transaction; the session holds nothing pending any more
+    assert not (db.session.new or db.session.dirty)
+
+
+def _insert_a_company() -> None:
+    db.session.execute(text("INSERT INTO company (name, time_zone) VALUES ('Inserted, never committed', 'UTC')"))
+
+
+@pytest.mark.parametrize("write", [_flush_a_company, _insert_a_company], ids=["flushed", "statement"])
 def test_a_transaction_that_wrote_is_rolled_back_at_the_end_of_its_request_not_committed(
-    client: FlaskClient,
+    client: FlaskClient, write: Callable[[], None]
 ) -> None:
     server = client.application
     with server.app_context():
-        db.session.add(Company(name="Flushed, never committed", time_zone="Europe/Berlin"))
-        db.session.flush()  # written in the transaction; the session holds nothing pending any more
-        assert not (db.session.new or db.session.dirty)
+        assert db.session.scalar(select(func.count()).select_from(Company)) == 0  # a read first, then the write
+        write()
 
     with server.app_context():
         assert db.session.scalar(select(func.count()).select_from(Company)) == 0
