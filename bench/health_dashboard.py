@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in args.databases.split(","):
         if name == "sqlite":
             url, now = _sqlite(args.appointments, args.attempts, args.fresh)
-        elif os.environ.get("BENCH_POSTGRES_URL"):
+        elif name == "postgresql" and os.environ.get("BENCH_POSTGRES_URL"):
             url, now = _postgresql(os.environ["BENCH_POSTGRES_URL"], args.appointments, args.attempts, args.fresh)
         else:
             print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
