@@ -15,7 +15,6 @@ the same moment, or reused when it holds as many appointments and attempts alrea
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -26,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from bench.seed_large import SeedSize, empty_database, migrate_empty, seed, seeded_rows
+from bench.seed_large import SeedSize, chosen_databases, empty_database, migrate_empty, seed, seeded_rows
 from ops_ui import create_app
 from ops_ui.auth.service import create_user
 from ops_ui.extensions import db
@@ -36,10 +35,8 @@ from ops_ui.models import Role, User
 SEEDED_AT = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
 
 
-def _sqlite(appointments: int, attempts: int, fresh: bool) -> tuple[str, datetime]:
-    folder = Path(tempfile.gettempdir()) / "sync_desk_bench"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"health_{appointments}_{attempts}.sqlite"
+def _sqlite(path: Path, appointments: int, attempts: int, fresh: bool) -> datetime:
+    path.parent.mkdir(exist_ok=True)
     stamp = path.with_suffix(".now")
     if fresh or not (path.exists() and stamp.exists()):
         for stale in (path, stamp):
@@ -56,10 +53,10 @@ def _sqlite(appointments: int, attempts: int, fresh: bool) -> tuple[str, datetim
     else:
         print(f"Reusing {path} ({path.stat().st_size / 1e9:.2f} GB); --fresh to seed again")
         migrate_empty(f"sqlite:///{path}")  # brings a cached file to the current migration head
-    return f"sqlite:///{path}", datetime.fromisoformat(stamp.read_text())
+    return datetime.fromisoformat(stamp.read_text())
 
 
-def _postgresql(url: str, appointments: int, attempts: int, fresh: bool) -> tuple[str, datetime]:
+def _postgresql(url: str, appointments: int, attempts: int, fresh: bool) -> datetime:
     sizes = (seeded_rows(url, "appointment"), seeded_rows(url, "sync_attempt"))
     if fresh or sizes != (appointments, attempts):
         print(f"Seeding {appointments:,} appointments and {attempts:,} attempts into PostgreSQL …")
@@ -71,7 +68,7 @@ def _postgresql(url: str, appointments: int, attempts: int, fresh: bool) -> tupl
     else:
         print("Reusing the PostgreSQL database of the same size; --fresh to seed again")
         migrate_empty(url)
-    return url, SEEDED_AT
+    return SEEDED_AT
 
 
 PASSWORD = "bench-password-2026"
@@ -128,14 +125,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--fresh", action="store_true", help="seed a new database even if a cached one exists")
     args = parser.parse_args(argv)
-    for name in args.databases.split(","):
+    sqlite_path = Path(tempfile.gettempdir()) / "sync_desk_bench" / f"health_{args.appointments}_{args.attempts}.sqlite"
+    for name, url in chosen_databases(args.databases, f"sqlite:///{sqlite_path}"):
         if name == "sqlite":
-            url, now = _sqlite(args.appointments, args.attempts, args.fresh)
-        elif name == "postgresql" and os.environ.get("BENCH_POSTGRES_URL"):
-            url, now = _postgresql(os.environ["BENCH_POSTGRES_URL"], args.appointments, args.attempts, args.fresh)
+            now = _sqlite(sqlite_path, args.appointments, args.attempts, args.fresh)
         else:
-            print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
-            continue
+            now = _postgresql(url, args.appointments, args.attempts, args.fresh)
         _measure_database(name, url, now, args.requests)
 
 

@@ -149,20 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, help="folder for the databases and the simulator's log")
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args(argv)
-    from bench.seed_large import empty_database
+    from bench.seed_large import chosen_databases, empty_database
 
     with tempfile.TemporaryDirectory(prefix="review-actions-") as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        urls = {
-            "sqlite": f"sqlite:///{folder / 'sync_desk.sqlite'}",
-            "postgresql": os.environ.get("BENCH_POSTGRES_URL"),
-        }
-        for name in args.databases.split(","):
-            url = urls.get(name)
-            if not url:
-                print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
-                continue
+        for name, url in chosen_databases(args.databases, f"sqlite:///{folder / 'sync_desk.sqlite'}"):
             empty_database(url)
             os.environ["DATABASE_URL"] = url
             os.environ["SYNC_DESK_JOB_QUEUE_FILE"] = str(folder / f"jobs-{name}.sqlite")

@@ -38,7 +38,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
 from bench.peer import PEER_URL, Floor, install_peer, recording
-from bench.seed_large import SeedSize, empty_database, migrate_empty, seed, seeded_rows
+from bench.seed_large import SeedSize, chosen_databases, empty_database, migrate_empty, seed, seeded_rows
 from ops_ui import create_app
 from ops_ui.auth.service import create_user, find_user_by_email
 from ops_ui.extensions import db
@@ -244,20 +244,6 @@ def print_row(label: str, figures: Figures) -> None:
     )
 
 
-def databases(chosen: str, folder: Path, size: int = 0) -> list[tuple[str, str]]:
-    urls = {"sqlite": f"sqlite:///{folder / 'review_board.sqlite'}", "postgresql": os.environ.get("BENCH_POSTGRES_URL")}
-    if size:
-        urls["sqlite"] = f"sqlite:///{folder / f'review_board_{size}.sqlite'}"
-    picked = []
-    for name in chosen.split(","):
-        url = urls.get(name)
-        if url:
-            picked.append((name, url))
-        else:
-            print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
-    return picked
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1000000:50000", help="appointments:failed, comma-separated")
@@ -273,7 +259,9 @@ def main(argv: list[str] | None = None) -> None:
         results = {
             (name, appointments): run_database(name, url, appointments, failed, args.repeat, args.reuse)
             for appointments, failed in sizes
-            for name, url in databases(args.databases, folder, appointments)
+            for name, url in chosen_databases(
+                args.databases, f"sqlite:///{folder / f'review_board_{appointments}.sqlite'}"
+            )
         }
     summary(results, os.getloadavg())
 

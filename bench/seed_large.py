@@ -18,6 +18,7 @@ Usage: ``python -m bench.seed_large --appointments 1000000 --attempts 5000000 --
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -109,6 +110,22 @@ def migrate_empty(url: str) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+def chosen_databases(chosen: str, sqlite_url: str) -> list[tuple[str, str]]:
+    """The databases a benchmark measures, by name (``sqlite,postgresql``), with their URLs. PostgreSQL's is
+    ``BENCH_POSTGRES_URL`` (``bench/postgres.sh`` sets it); without it, or for an unknown name, a line says so."""
+    urls = {"sqlite": sqlite_url, "postgresql": os.environ.get("BENCH_POSTGRES_URL")}
+    picked = []
+    for name in chosen.split(","):
+        url = urls.get(name)
+        if url:
+            picked.append((name, url))
+        elif name in urls:
+            print(f"(skipping {name}: set BENCH_POSTGRES_URL to a database of its own)")
+        else:
+            print(f"(skipping {name}: not one of {', '.join(urls)})")
+    return picked
 
 
 def empty_database(url: str) -> None:
