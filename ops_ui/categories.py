@@ -47,7 +47,7 @@ class ErrorCategory(enum.Enum):
     @property
     def label(self) -> str:
         """The category in the reader's language (English outside a request); never a key or a stored value."""
-        from flask_babel import lazy_gettext
+        from ops_ui.i18n import lazy_gettext
 
         return lazy_gettext(LABELS[self])
 

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
 from flask import Flask
-from flask_babel import gettext, ngettext
 
 from ops_ui.audit import SYNC_ENGINE
 from ops_ui.contact import is_anonymous_phone, is_placeholder_email
-from ops_ui.i18n import current_locale
+from ops_ui.i18n import current_locale, gettext, ngettext
 from ops_ui.queue_rules import ANCIENT_AFTER_DAYS, CRITICAL_WITHIN_HOURS, STUCK_AFTER_MINUTES, is_open
 from ops_ui.status_labels import status_label
 

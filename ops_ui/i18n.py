@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flask import Flask, current_app, has_request_context
-from flask_babel import force_locale, get_locale, get_translations, gettext
+from flask_babel import LazyString, Translations, force_locale, get_locale, get_translations
 from flask_login import current_user
 from jinja2.nodes import EvalContext
 from jinja2.utils import pass_eval_context
@@ -43,6 +43,44 @@ def current_locale() -> str:
         return "en"
     locale = get_locale()
     return (supported(str(locale)) if locale is not None else None) or "en"
+
+
+CATALOGUES = "sync_desk_catalogues"
+"""``app.extensions`` key: each language's catalogue as Flask-Babel found it, by locale."""
+
+
+def _catalogue() -> Translations:
+    """The catalogue of the language in force (``force_locale`` included): Flask-Babel's, found once per language.
+
+    ``flask_babel.gettext`` finds the domain, the locale and its catalogue again at every call, three look-ups of
+    the request context for each text; a board page asks for some five hundred texts from Python code.
+    """
+    locale = get_locale()
+    if locale is None:  # outside an app context: no catalogue, the text as written
+        return get_translations()
+    catalogues: dict[object, Translations] = current_app.extensions[CATALOGUES]
+    found = catalogues.get(locale)
+    if found is None:
+        found = catalogues[locale] = get_translations()
+    return found
+
+
+def gettext(text: str, **values: Any) -> str:
+    """``text`` in the language in force, with ``values`` filled in: as ``flask_babel.gettext``, for Python code."""
+    found = _catalogue().gettext(text)
+    return found % values if values else found
+
+
+def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
+    """The form of ``singular``/``plural`` for ``num`` (also ``%(num)s`` in it): as ``flask_babel.ngettext``."""
+    values.setdefault("num", num)
+    return _catalogue().ngettext(singular, plural, num) % values
+
+
+def lazy_gettext(text: str, **values: Any) -> str:
+    """``gettext`` when the text is shown, not when it is made: for labels and messages made at import time. A
+    Flask-Babel ``LazyString``, typed as the text it stands for (WTForms labels, constants)."""
+    return LazyString(gettext, text, **values)  # type: ignore[return-value]
 
 
 class Sentence:
@@ -115,7 +153,7 @@ def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
     return words
 
 
-template_gettext = _template_words(lambda text: get_translations().gettext(text))
+template_gettext = _template_words(lambda text: _catalogue().gettext(text))
 """For a template rendered outside ``render_template`` (its catalogue is found at each call)."""
 
 
@@ -124,7 +162,7 @@ def _words_of_this_render() -> dict[str, Callable[..., str]]:
     for a thousand texts, and Flask-Babel would find the locale and its catalogue again at each."""
     if not has_request_context():
         return {}
-    words = _template_words(get_translations().gettext)
+    words = _template_words(_catalogue().gettext)
     return {"_": words, "gettext": words}
 
 
@@ -137,6 +175,7 @@ def _choose_locale() -> None:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     babel.init_app(app, locale_selector=select_locale)
+    app.extensions[CATALOGUES] = {}
     app.before_request(_choose_locale)
     app.jinja_env.globals |= {
         "LANGUAGES": LANGUAGES,

@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 
@@ -28,6 +26,8 @@ from ops_ui.admin.catalogue import (
 from ops_ui.admin.forms import CompanyForm, MappingForm, RemoveForm, ServiceForm, StaffForm
 from ops_ui.admin.views import company_choices
 from ops_ui.auth.permissions import signed_in_user
+from ops_ui.i18n import gettext as _
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import Company, Service, Staff, User
 
 

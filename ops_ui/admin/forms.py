@@ -7,7 +7,6 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ops_ui.auth.forms import single_line
 from ops_ui.bounded_ids import MAX_ID
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import Role
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")

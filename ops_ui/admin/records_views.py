@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from ops_ui.admin import bp
 from ops_ui.admin.records import actors, audit_events, login_events, parse_log_filters
 from ops_ui.auth.permissions import signed_in_user
+from ops_ui.i18n import gettext as _
 from ops_ui.review.filters import CONTROL
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 
 from ops_ui.admin import bp
@@ -18,6 +17,7 @@ from ops_ui.admin.forms import ALL_COMPANIES, EditUserForm, NewUserForm, RemoveF
 from ops_ui.admin.users import UserNotFound, add_user, change_user, get_user, make_reset_link, visible_users
 from ops_ui.auth.permissions import signed_in_user
 from ops_ui.auth.service import UserError
+from ops_ui.i18n import gettext as _
 from ops_ui.models import Company, Role, User
 
 MANAGERS_TOO = frozenset({"admin.audit_log"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ops_ui.auth.service import MIN_PASSWORD_LENGTH
 from ops_ui.i18n import LANGUAGES
+from ops_ui.i18n import lazy_gettext as _l
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks: a NUL makes PostgreSQL refuse the whole statement."""

@@ -6,8 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
@@ -19,6 +17,8 @@ from ops_ui.auth.service import authenticate, set_language
 from ops_ui.auth.sessions import start_session
 from ops_ui.auth.signin import attempt_sign_in, end_sessions
 from ops_ui.i18n import LANGUAGES, current_locale
+from ops_ui.i18n import gettext as _
+from ops_ui.i18n import lazy_gettext as _l
 
 LOGIN_FAILED = _l("E-mail or password is wrong, or the account is disabled.")
 THROTTLED = _l("Too many failed sign-ins. Wait %(seconds)s seconds, then try again.")

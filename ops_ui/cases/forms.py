@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # newer than types-WTForms
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import ContactChannel, ContactOutcome
 from ops_ui.review.filters import is_id
 from ops_ui.review.forms import plain_text

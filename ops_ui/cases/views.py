@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.auth.permissions import can_see_company, require_actor, signed_in_user
@@ -26,6 +25,7 @@ from ops_ui.cases.ownership import NotAColleague, OwnerChanged, TakeoverNeeded, 
 from ops_ui.cases.page import assign_form, case_context
 from ops_ui.engine.claims import AppointmentNotFound, NotAllowed
 from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
+from ops_ui.i18n import gettext as _
 from ops_ui.models import Appointment
 from ops_ui.review import bp
 from ops_ui.review.queries import load_row

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from ops_ui import queue_rules as rules
 from ops_ui.health.metrics import DbSession, count_if
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import Appointment, UTCDateTime
 
 

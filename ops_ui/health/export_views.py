@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 from flask import abort
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from ops_ui.auth.permissions import signed_in_user
 from ops_ui.company_time import company_zone
@@ -19,6 +18,7 @@ from ops_ui.formatting import zone
 from ops_ui.health import bp, views
 from ops_ui.health.metrics import Breakdown, failed_by_staff_and_service, open_counts
 from ops_ui.health.team import team_figures, whole_minutes
+from ops_ui.i18n import gettext as _
 from ops_ui.spreadsheet import Cell, csv_response
 
 Table = tuple[list[str], list[Sequence[Cell]]]

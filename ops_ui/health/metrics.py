@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
@@ -42,6 +41,7 @@ from ops_ui.categories import ErrorCategory
 from ops_ui.company_time import company_zone
 from ops_ui.health.tally import quarter_of
 from ops_ui.health.trend import DayCount, last_days
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,

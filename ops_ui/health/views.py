@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from flask import current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,6 +34,7 @@ from ops_ui.health.metrics import (
 )
 from ops_ui.health.team import TeamFigures, team_figures, whole_minutes
 from ops_ui.htmx import is_htmx_request, vary_on_htmx
+from ops_ui.i18n import lazy_gettext as _l
 
 if TYPE_CHECKING:  # the repair's service reads the desync definition from this package: no import at run time
     from ops_ui.actions.backfill import BackfillReport

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ops_ui.extensions import db
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import Company, Mismatch, MismatchKind, ReconciliationRun, User
 from ops_ui.reconcile.run import STALE_AFTER
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from ops_ui.actions.orphans import cancel_orphan
 from ops_ui.actions.results import Text, read_failure_sentence, unsettled
 from ops_ui.audit import audit_event, snapshot
@@ -36,6 +34,7 @@ from ops_ui.engine.writes import Writer, mark_in_step, mark_synced
 from ops_ui.extensions import db
 from ops_ui.formatting import local_time
 from ops_ui.i18n import Sentence, in_english, say
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import (
     Appointment,
     AppointmentStatus,

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.results import NOT_STORED
@@ -31,6 +30,7 @@ from ops_ui.engine.claims import (
     StaleAppointment,
 )
 from ops_ui.htmx import CHANGED_EVENT, hx_redirect, is_htmx_request, trigger, vary_on_htmx
+from ops_ui.i18n import gettext as _
 from ops_ui.models import Mismatch
 from ops_ui.reconcile import bp
 from ops_ui.reconcile.jobs import reconcile_run_job

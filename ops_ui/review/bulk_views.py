@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import abort, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from ops_ui.actions.bulk_retry import Progress, cancel_bulk_run, progress, remaining_ids, start_bulk_retry
@@ -28,6 +27,7 @@ from ops_ui.company_time import company_zone, home_zone
 from ops_ui.engine.claims import NotAllowed
 from ops_ui.extensions import db
 from ops_ui.htmx import hx_redirect, is_htmx_request, vary_on_htmx
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import BulkRun, BulkRunState, User
 from ops_ui.review import bp
 from ops_ui.review.filters import ReviewFilters, parse_filters

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from flask import abort, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -21,6 +20,7 @@ from ops_ui.auth.permissions import scope_to_user, signed_in_user
 from ops_ui.company_time import home_zone
 from ops_ui.extensions import db
 from ops_ui.formatting import first_line, zone
+from ops_ui.i18n import gettext as _
 from ops_ui.models import Appointment, Customer, Service, Staff, User
 from ops_ui.review import bp
 from ops_ui.review.filters import ReviewFilters, parse_filters

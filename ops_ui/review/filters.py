@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from ops_ui.bounded_ids import MAX_ID
 from ops_ui.categories import ErrorCategory
 from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
+from ops_ui.i18n import gettext
 
 SyncView = Literal["failed", "pending", "stuck"]
 Kind = Literal["business", "technical"]

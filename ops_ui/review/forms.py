@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -33,6 +32,7 @@ from ops_ui.actions.contact import NAME_LENGTH
 from ops_ui.auth.forms import single_line
 from ops_ui.bounded_ids import MAX_ID
 from ops_ui.company_time import FIRST_YEAR, LAST_YEAR
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.review.filters import is_id
 
 VERSION_MESSAGE = _l("The form is missing the appointment's version; reload the page.")

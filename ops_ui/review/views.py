@@ -21,8 +21,6 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -49,6 +47,8 @@ from ops_ui.engine.claims import (
 )
 from ops_ui.formatting import page_time
 from ops_ui.htmx import CHANGED_EVENT, is_htmx_request, trigger, vary_on_htmx
+from ops_ui.i18n import gettext as _
+from ops_ui.i18n import lazy_gettext as _l
 from ops_ui.models import Appointment, AppointmentStatus
 from ops_ui.queue_rules import is_open
 from ops_ui.request_deadline import scope_each_request

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, IntegerField
 from wtforms.validators import InputRequired, NumberRange
+
+from ops_ui.i18n import lazy_gettext as _l
 
 MAX_INTEGER = 2**31 - 1
 

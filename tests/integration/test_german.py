@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import flask_babel
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -205,6 +206,33 @@ def test_relative_times_and_durations_follow_the_language_of_the_request(app: Fl
         assert relative_time(now - timedelta(hours=2), now) == "vor 2 Std."
         assert relative_time(now, now) == "gerade eben"
         assert duration(135) == "2 Std. 15 Min."
+
+
+def test_a_page_finds_the_catalogue_once_per_language_not_once_per_text(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A board row asks for some ten texts from Python code (times, durations, its category): each used to find the
+    locale and its catalogue anew."""
+    company = _salon("de")
+    for _ in range(3):
+        _failed(company)
+    found: list[str] = []
+    original = flask_babel.Domain.get_translations
+
+    def counted(domain: flask_babel.Domain) -> Any:
+        translations = original(domain)
+        found.append(str(flask_babel.get_locale()))
+        return translations
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", counted)
+    login(client, make_user(Role.AGENT, company=company))
+
+    german = _board(client)
+    _choose(client, "en")
+    english = _board(client)
+
+    assert "2 Std. 15 Min." in german and "2 h 15 min" in english  # the service's duration, worded in Python
+    assert sorted(found) == ["de", "en"], found
 
 
 def _page(client: FlaskClient, path: str) -> str:
