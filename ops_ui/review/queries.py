@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -30,7 +31,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from ops_ui import queue_rules as rules
 from ops_ui.auth.permissions import scope_to_user
@@ -145,6 +149,30 @@ def _staff_service_date_conditions(filters: ReviewFilters, time_zone: str) -> li
     return conditions
 
 
+class _Contains(FunctionElement[bool]):
+    """``column`` holds ``pattern`` (``%…%``, backslash-escaped), whatever the case of ASCII letters.
+
+    SQLite's own ``LIKE`` already ignores that case, as its ``lower()`` does: SQLAlchemy's ``ilike`` adds
+    ``lower()`` on both sides anyway, a call per row and column that made a search's scan of the failed queue a
+    third slower. PostgreSQL says ``ILIKE``, which its trigram index of the customers serves."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains"
+
+
+@compiles(_Contains, "sqlite")
+def _contains_in_sqlite(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} LIKE {pattern} ESCAPE '\\'"
+
+
+@compiles(_Contains)
+def _contains_elsewhere(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{column} ILIKE {pattern} ESCAPE '\\'"
+
+
 def _text_match(q: str) -> ColumnElement[bool]:
     """Customer name, e-mail or phone, or the last error's text, contain the words; ``#748`` or ``748`` also finds
     appointment 748.
@@ -154,13 +182,13 @@ def _text_match(q: str) -> ColumnElement[bool]:
     """
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
-    error_matches = Appointment.last_error_message.ilike(pattern, escape="\\")
+    error_matches = _Contains(Appointment.last_error_message, pattern)
     customer_matches = exists().where(
         Customer.id == Appointment.customer_id,
         or_(
-            Customer.name.ilike(pattern, escape="\\"),
-            Customer.email.ilike(pattern, escape="\\"),
-            Customer.phone.ilike(pattern, escape="\\"),
+            _Contains(Customer.name, pattern),
+            _Contains(Customer.email, pattern),
+            _Contains(Customer.phone, pattern),
         ),
     )
     digits = q.removeprefix("#").strip()
