@@ -153,24 +153,20 @@ class _Contains(FunctionElement[bool]):
     """``column`` holds ``pattern`` (``%…%``, backslash-escaped), whatever the case of ASCII letters.
 
     SQLite's own ``LIKE`` already ignores that case, as its ``lower()`` does: SQLAlchemy's ``ilike`` adds
-    ``lower()`` on both sides anyway, a call per row and column that made a search's scan of the failed queue a
-    third slower. PostgreSQL says ``ILIKE``, which its trigram index of the customers serves."""
+    ``lower()`` on both sides anyway, a call per row and column of the failed queue that a search scans (its page
+    and counts took 9.8 ms instead of 8.2 at a million appointments). PostgreSQL says ``ILIKE``, which its trigram
+    index of the customers serves."""
 
     type = Boolean()
     inherit_cache = True
     name = "contains"
 
 
-@compiles(_Contains, "sqlite")
-def _contains_in_sqlite(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"{column} LIKE {pattern} ESCAPE '\\'"
-
-
 @compiles(_Contains)
-def _contains_elsewhere(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+def _contains(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
     column, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"{column} ILIKE {pattern} ESCAPE '\\'"
+    operator = "LIKE" if compiler.dialect.name == "sqlite" else "ILIKE"
+    return f"{column} {operator} {pattern} ESCAPE '\\'"
 
 
 def _text_match(q: str) -> ColumnElement[bool]:
