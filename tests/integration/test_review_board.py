@@ -192,7 +192,7 @@ def test_search_ignores_case_with_the_databases_own_match_and_no_lower_call_per_
     by_name = _ids(_board(agent_client, "q=iDA+r")[1])
 
     assert by_error == by_name == [refused.id]
-    searches = [statement for statement in statements if " LIKE " in statement]
+    searches = [statement for statement in statements if "LIKE " in statement]
     assert searches and not [statement for statement in searches if "lower(" in statement]
 
 
