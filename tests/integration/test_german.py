@@ -228,6 +228,7 @@ def test_a_page_finds_the_catalogue_once_per_language_not_once_per_text(
     login(client, make_user(Role.AGENT, company=company))
 
     german = _board(client)
+    _board(client)  # the next request finds it again: the same language, not a new catalogue
     _choose(client, "en")
     english = _board(client)
 
