@@ -154,7 +154,7 @@ def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
 
 
 template_gettext = _template_words(lambda text: _catalogue().gettext(text))
-"""For a template rendered outside ``render_template`` (its catalogue is found at each call)."""
+"""For a template rendered outside ``render_template`` (its language is asked at each call)."""
 
 
 def _words_of_this_render() -> dict[str, Callable[..., str]]:
