@@ -69,6 +69,7 @@ from ops_ui.review.queries import (
     board_page,
     category_counts,
     changed_since,
+    counts_of_page,
     filter_choices,
     filter_form,
     history,
@@ -156,12 +157,12 @@ def index() -> ResponseReturnValue:
     context["counts_url"] = url_for("review.counts") + "?" + filters.query_string(after=None)
     if is_htmx_request():
         if not filters.errors:
-            _show_counts(context, filters, category_counts(user, filters, now, time_zone))
+            _show_counts(context, filters, counts_of_page(user, filters, page, now, time_zone))
         return _html("review/_results.html", context, status)
     if filters.errors:
         staff, services = filter_choices(user)
     else:
-        form = filter_form(user, filters, now, time_zone)
+        form = filter_form(user, filters, page, now, time_zone)
         _show_counts(context, filters, form.counts)
         staff, services = form.staff, form.services
     context |= {

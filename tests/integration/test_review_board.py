@@ -280,6 +280,46 @@ def test_counts_per_category_follow_the_filter_scope_and_refresh_on_review_chang
     assert "TIMEOUT" not in fragment
 
 
+def _counts_section(body: str) -> str:
+    return body[body.index('<section id="counts"') : body.index("</section>", body.index('<section id="counts"'))]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX_HEADERS], ids=["page", "htmx"])
+def test_a_view_on_one_page_is_counted_from_its_rows_with_the_counts_the_database_gives(
+    agent_client, company, failed, headers
+):
+    """A search for a rare term checks every failed row ahead, in the page's statement and again in the counts'."""
+    for _ in range(2):
+        failed(company, customer=make_customer(company, "Ida Roth"))
+    failed(company, last_error_category=ErrorCategory.TIMEOUT, customer=make_customer(company, "Ida Roth"))
+    failed(company, last_error_category=ErrorCategory.TIMEOUT)  # another customer: not found
+
+    with statements_run_by(agent_client.application) as statements:
+        status, body = _board(agent_client, "q=Ida+Roth", **headers)
+
+    from_database = agent_client.get("/review/counts?q=Ida+Roth").get_data(as_text=True)
+    assert status == 200 and len(_ids(body)) == 3
+    assert re.search(r'data-category="HOST_CONFLICT">\s*Host conflict <span class="count">2</span>', body)
+    assert re.search(r'data-category="TIMEOUT">\s*Timeout <span class="count">1</span>', body)
+    assert _counts_section(body) == _counts_section(from_database)
+    assert not [statement for statement in statements if "count(*)" in statement]
+
+
+def test_a_view_over_more_than_one_page_is_counted_by_the_database_on_each_of_its_pages(agent_client, company, failed):
+    for _ in range(3):
+        failed(company, customer=make_customer(company, "Ida Roth"))
+    agent_client.application.config["REVIEW_PAGE_SIZE"] = 2
+
+    first = _board(agent_client, "q=Ida+Roth")[1]
+    cursor = _cursor_of(first)
+    assert cursor is not None
+    last = _board(agent_client, f"q=Ida+Roth&after={cursor}")[1]  # without JavaScript: the whole page again
+
+    assert (len(_ids(first)), len(_ids(last))) == (2, 1)
+    for body in (first, last):
+        assert re.search(r'data-category="HOST_CONFLICT">\s*Host conflict <span class="count">3</span>', body)
+
+
 def test_query_count_does_not_grow_with_rows_or_pages(agent_client, company, failed):
     server = agent_client.application
     failed(company, staff=make_staff(company))
