@@ -18,6 +18,7 @@ from ops_ui.errors import register_error_handlers
 from ops_ui.extensions import csrf, db, login_manager, migrate
 from ops_ui.formatting import register_template_helpers
 from ops_ui.health import tally  # noqa: F401  (its flush listener keeps the attempt tally in step)
+from ops_ui.template_languages import LanguageEnvironment
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.jinja_environment = LanguageEnvironment  # before anything asks for app.jinja_env
     app.url_map.converters["int"] = BoundedIntegerConverter  # before any route: every <int:…> id is in range
     config = Config()
     app.config.from_object(config)

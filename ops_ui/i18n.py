@@ -49,7 +49,7 @@ CATALOGUES = "sync_desk_catalogues"
 """``app.extensions`` key: each language's catalogue as Flask-Babel found it, by locale."""
 
 
-def _catalogue() -> Translations:
+def catalogue() -> Translations:
     """The catalogue of the language in force (``force_locale`` included): Flask-Babel's, found once per language.
 
     ``flask_babel.gettext`` finds the domain, the locale and its catalogue again at every call, three look-ups of
@@ -67,14 +67,14 @@ def _catalogue() -> Translations:
 
 def gettext(text: str, **values: Any) -> str:
     """``text`` in the language in force, with ``values`` filled in: as ``flask_babel.gettext``, for Python code."""
-    found = _catalogue().gettext(text)
+    found = catalogue().gettext(text)
     return found % values if values else found
 
 
 def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
     """The form of ``singular``/``plural`` for ``num`` (also ``%(num)s`` in it): as ``flask_babel.ngettext``."""
     values.setdefault("num", num)
-    return _catalogue().ngettext(singular, plural, num) % values
+    return catalogue().ngettext(singular, plural, num) % values
 
 
 def lazy_gettext(text: str, **values: Any) -> str:
@@ -153,7 +153,7 @@ def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
     return words
 
 
-template_gettext = _template_words(lambda text: _catalogue().gettext(text))
+template_gettext = _template_words(lambda text: catalogue().gettext(text))
 """For a template rendered outside ``render_template`` (its language is asked at each call)."""
 
 
@@ -162,7 +162,7 @@ def _words_of_this_render() -> dict[str, Callable[..., str]]:
     for a thousand texts, and Flask-Babel would find the locale and its catalogue again at each."""
     if not has_request_context():
         return {}
-    words = _template_words(_catalogue().gettext)
+    words = _template_words(catalogue().gettext)
     return {"_": words, "gettext": words}
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, render_template, render_template_string
 from flask_babel import force_locale, refresh
+from jinja2 import ChoiceLoader, DictLoader
 
 from ops_ui import i18n
 
@@ -63,3 +64,34 @@ def test_a_change_of_language_within_a_request_is_followed(app: Flask, render: R
         refresh()
         assert i18n.current_locale() == "en"
         assert render(app, TEMPLATE, "x").endswith("Sign in")
+
+
+def test_a_fixed_text_is_translated_when_its_template_is_compiled_once_per_language(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A board page says about a thousand fixed texts; looked up at every render they were a tenth of its time."""
+    app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"words.html": "{{ _('Sign in') }} | {{ _('Keeps #%(id)s', id=7) }}"}), app.jinja_env.loader]
+    )
+    asked: list[str] = []
+    pages: list[str] = []
+    with app.test_request_context("/"):
+        for language in ("de", "en"):
+            with force_locale(language):
+                words = i18n.catalogue()
+                monkeypatch.setattr(words, "gettext", _counted(words.gettext, asked))
+        for language in ("de", "en", "de", "en"):
+            with force_locale(language):
+                pages.append(render_template("words.html"))
+
+    assert pages == ["Anmelden | Behält #7", "Sign in | Keeps #7"] * 2
+    assert asked.count("Sign in") == 2  # once for each language's copy of the template, then written in it
+    assert asked.count("Keeps #%(id)s") == 4  # a text with values is put into words at each render
+
+
+def _counted(gettext: Callable[[str], str], asked: list[str]) -> Callable[[str], str]:
+    def counted(text: str) -> str:
+        asked.append(text)
+        return gettext(text)
+
+    return counted
