@@ -138,6 +138,12 @@ def in_english(text: object) -> str:
         return str(text)
 
 
+@pass_eval_context
+def as_written(eval_ctx: EvalContext, translated: str) -> str:
+    """A translation as ``_()`` gives it: markup where autoescaping (values are escaped, not the translation)."""
+    return Markup(translated) if eval_ctx.autoescape else translated
+
+
 def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
     """``_()`` and ``gettext()`` for templates that look words up with ``lookup``: as Jinja's own (always a format
     string; markup where autoescaping, so values are escaped, not the translation), in one call instead of three."""
@@ -145,7 +151,7 @@ def _template_words(lookup: Callable[[str], str]) -> Callable[..., str]:
     @pass_eval_context
     def words(eval_ctx: EvalContext, text: str, **values: Any) -> str:
         found = lookup(text)
-        translated = Markup(found) if eval_ctx.autoescape else found
+        translated = as_written(eval_ctx, found)
         if not values and "%" not in found:  # nothing to format: most texts, spared a format pass
             return translated
         return translated % values

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from babel import Locale
 from flask import has_app_context
 from flask.sansio.app import App
 from flask.templating import Environment as FlaskEnvironment
@@ -21,20 +22,11 @@ from flask_babel import Translations, get_locale
 from jinja2 import Template
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from jinja2.nodes import EvalContext
-from jinja2.utils import pass_eval_context
-from markupsafe import Markup
 
-from ops_ui.i18n import catalogue
+from ops_ui.i18n import as_written, catalogue
 
 AS_WRITTEN = "translated_when_compiled"
 """The filter a fixed text is compiled into: Jinja evaluates it on the constant while compiling."""
-
-
-@pass_eval_context
-def _as_written(eval_ctx: EvalContext, text: str) -> str:
-    """What ``_()`` gives for a text without values: markup where autoescaping (the translation is not escaped)."""
-    return Markup(text) if eval_ctx.autoescape else text
 
 
 class FixedTexts(Extension):
@@ -93,8 +85,8 @@ class LanguageEnvironment(FlaskEnvironment):
     def __init__(self, app: App, **options: Any) -> None:
         super().__init__(app, **options)
         self.add_extension(FixedTexts)
-        self.filters[AS_WRITTEN] = _as_written
-        self.languages: dict[object, LanguageEnvironment] = {}
+        self.filters[AS_WRITTEN] = as_written
+        self.languages: dict[Locale, LanguageEnvironment] = {}
 
     def get_template(self, name: str | Template, parent: str | None = None, globals: Any = None) -> Template:
         language = self._language()
